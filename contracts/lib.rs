@@ -1,0 +1,1 @@
+//! Compiled Solidity artifacts of `contracts/` and `suapps/`, exposed to Rust.
