@@ -1,1 +1,160 @@
 //! Compiled Solidity artifacts of `contracts/` and `suapps/`, exposed to Rust.
+//!
+//! The Solidity sources are compiled by `scripts/contracts` (solc-js 0.8.37, optimizer 200 runs,
+//! EVM version Shanghai) into checked-in JSON artifacts under `contracts/out/`. This crate reads
+//! those artifacts with [`alloy_sol_types::sol!`] at compile time, so building it needs no Node.js
+//! and no solc. One module per contract:
+//!
+//! | module | contract | source |
+//! |---|---|---|
+//! | [`suave`] | library `Suave` | `contracts/src/Suave.sol` |
+//! | [`precompiles`] | interface `SuavePrecompiles` | `contracts/src/SuavePrecompiles.sol` |
+//! | [`suave_abi_check`] | contract `SuaveAbiCheck` | `contracts/src/test/SuaveAbiCheck.sol` |
+//! | [`hello`] | SUAPP `Hello` | `suapps/hello/Hello.sol` |
+//!
+//! Each module holds what `sol!` generates for the artifact: a module named after the contract
+//! with its calls, events, errors, the structs it uses (grouped under a `Suave` sub-module when
+//! they are declared in the Suave library) and the `BYTECODE` / `DEPLOYED_BYTECODE` constants.
+//! The generated items mirror the Solidity declarations one to one; their documentation is the
+//! NatSpec in the `.sol` files.
+//!
+//! The most used types are re-exported at the crate root: the Suave structs, [`DataId`],
+//! [`CryptoSignature`] and the [`PeekerReverted`] error.
+//!
+//! # Encoding precompile traffic
+//!
+//! A SUAVE precompile receives `abi.encode(args…)` without a selector, which is the parameter
+//! encoding of the matching [`precompiles::SuavePrecompiles`] call:
+//!
+//! ```
+//! use alloy_sol_types::SolCall;
+//! use kettle_contracts::precompiles::SuavePrecompiles::contextGetCall;
+//!
+//! let input = contextGetCall { key: "kettleAddress".into() }.abi_encode();
+//! let wire = &input[4..]; // what the precompile at 0x…53300003 receives
+//! let decoded = contextGetCall::abi_decode_raw(wire).unwrap();
+//! assert_eq!(decoded.key, "kettleAddress");
+//! ```
+//!
+//! Outputs are `abi_encode_returns` of that call, except for the precompiles listed in
+//! [`RAW_OUTPUT_PRECOMPILES`] (and isConfidential, which answers the single byte `0x01`).
+
+#![warn(missing_docs)]
+
+/// Bindings of the library `Suave` (`contracts/src/Suave.sol`), the SUAPP-facing wrapper of the
+/// SUAVE precompiles.
+///
+/// Its ABI only holds what a library exports: the `PeekerReverted(address,bytes)` error
+/// (selector `0x75fff467`) and one getter per public constant (precompile addresses and
+/// `ANYALLOWED`). The structs it declares appear in [`crate::precompiles`].
+pub mod suave {
+    alloy_sol_types::sol!(
+        #[sol(all_derives)]
+        Suave,
+        "out/Suave.json"
+    );
+}
+
+/// Bindings of the interface `SuavePrecompiles` (`contracts/src/SuavePrecompiles.sol`): one call
+/// per Suave library function, whose parameters are the precompile input and whose return
+/// values are the precompile output.
+///
+/// The Suave structs (`DataRecord`, `BuildBlockArgs`, `HttpRequest`, …) and the user types
+/// `DataId` (`bytes16`) and `CryptoSignature` (`uint8`) are generated here, under `Suave`.
+pub mod precompiles {
+    // The user-defined value types generated from the JSON ABI carry no documentation; they are
+    // documented by the NatSpec of `contracts/src/Suave.sol` and by the crate-root re-exports.
+    #![allow(missing_docs)]
+    alloy_sol_types::sol!(
+        #[sol(all_derives)]
+        SuavePrecompiles,
+        "out/SuavePrecompiles.json"
+    );
+}
+
+/// Bindings of the contract `SuaveAbiCheck` (`contracts/src/test/SuaveAbiCheck.sol`): a
+/// deployable harness with the [`crate::precompiles`] ABI whose every function forwards to the
+/// Suave library, for end-to-end tests of Suave.sol against a kettle. Compiling it also proves
+/// that the library's signatures match the interface.
+pub mod suave_abi_check {
+    // See `precompiles`: generated user-defined value types carry no documentation.
+    #![allow(missing_docs)]
+    alloy_sol_types::sol!(
+        #[sol(all_derives)]
+        SuaveAbiCheck,
+        "out/SuaveAbiCheck.json"
+    );
+}
+
+/// Bindings of the example SUAPP `Hello` (`suapps/hello/Hello.sol`): `hello()` runs
+/// confidentially, reads the confidential inputs and returns the calldata of `callback(string)`,
+/// which emits `Greeted(string)` on chain.
+pub mod hello {
+    alloy_sol_types::sol!(
+        #[sol(all_derives)]
+        Hello,
+        "out/Hello.json"
+    );
+}
+
+/// `error PeekerReverted(address, bytes)`: how Suave.sol reports a failed precompile call.
+pub use suave::Suave::PeekerReverted;
+
+/// Suave library types, as used in precompile inputs and outputs.
+pub use precompiles::Suave::{
+    BuildBlockArgs, CryptoSignature, DataId, DataRecord, HttpRequest, HttpResponse,
+    SimulateTransactionResult, SimulatedLog, Withdrawal,
+};
+
+/// Names of the Suave functions whose precompile returns its output raw (not ABI-encoded); a
+/// Suave.sol caller receives these bytes unchanged.
+pub const RAW_OUTPUT_PRECOMPILES: &[&str] = &[
+    "confidentialInputs",
+    "confidentialRetrieve",
+    "extractHint",
+    "fillMevShareBundle",
+    "submitBundleJsonRPC",
+    "submitEthBlockToRelay",
+];
+
+/// Names of the Suave functions that first `require(isConfidential())`, so they revert without
+/// reaching their precompile when executed on chain.
+pub const CONFIDENTIAL_ONLY: &[&str] = &[
+    "extractHint",
+    "fillMevShareBundle",
+    "signMessage",
+    "submitBundleJsonRPC",
+    "submitEthBlockToRelay",
+];
+
+/// A compiled artifact of `contracts/out/`, as checked in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Artifact {
+    /// Contract name, also the file name without `.json`.
+    pub name: &'static str,
+    /// The artifact file's text: `abi`, `bytecode`, `deployedBytecode` (0x-hex), `compiler`,
+    /// `contractName`, `kind` (`contract`, `library`, `interface`, `abstract contract`) and
+    /// `sourcePath` (repository-relative).
+    pub json: &'static str,
+}
+
+/// Every artifact of `contracts/out/`, sorted by name. A test keeps this list, the modules above
+/// and the directory in sync.
+pub const ARTIFACTS: &[Artifact] = &[
+    Artifact {
+        name: "Hello",
+        json: include_str!("out/Hello.json"),
+    },
+    Artifact {
+        name: "Suave",
+        json: include_str!("out/Suave.json"),
+    },
+    Artifact {
+        name: "SuaveAbiCheck",
+        json: include_str!("out/SuaveAbiCheck.json"),
+    },
+    Artifact {
+        name: "SuavePrecompiles",
+        json: include_str!("out/SuavePrecompiles.json"),
+    },
+];

@@ -23,7 +23,8 @@ pub const SIMULATE_BUNDLE: Address = address!("0x0000000000000000000000000000000
 /// `buildEthBlock` precompile.
 pub const BUILD_ETH_BLOCK: Address = address!("0x0000000000000000000000000000000042100001");
 /// `submitEthBlockToRelay` precompile.
-pub const SUBMIT_ETH_BLOCK_TO_RELAY: Address = address!("0x0000000000000000000000000000000042100002");
+pub const SUBMIT_ETH_BLOCK_TO_RELAY: Address =
+    address!("0x0000000000000000000000000000000042100002");
 /// `ethcall` precompile.
 pub const ETHCALL: Address = address!("0x0000000000000000000000000000000042100003");
 /// `buildEthBlockTo` precompile.
@@ -100,7 +101,10 @@ mod tests {
     fn addresses_are_distinct_and_named() {
         for (i, (name, addr)) in ALL.iter().enumerate() {
             assert_eq!(name_of(*addr), Some(*name));
-            assert!(ALL[i + 1..].iter().all(|(_, other)| other != addr), "{name} duplicated");
+            assert!(
+                ALL[i + 1..].iter().all(|(_, other)| other != addr),
+                "{name} duplicated"
+            );
         }
         assert_eq!(name_of(CONSOLE_LOG), None);
     }

@@ -29,23 +29,11 @@ ensure_toolchain() {
   command -v cargo >/dev/null || die "cargo not found: this machine kind ships a Rust toolchain via rustup"
   command -v node >/dev/null || die "node not found: needed for the Solidity compiler (npm solc)"
   command -v npm >/dev/null || die "npm not found: needed for the Solidity compiler (npm solc)"
-  rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt >/dev/null 2>&1 || true
-}
-
-# npm packages pinned by package-lock.json files (solc for contracts/).
-ensure_npm_packages() {
-  local dir
-  for dir in "$KETTLE_ROOT/contracts"; do
-    [ -f "$dir/package-lock.json" ] || continue
-    if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
-      log "npm ci in ${dir#"$KETTLE_ROOT"/}"
-      (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
-    fi
-  done
+  cargo clippy --version >/dev/null 2>&1 || die "cargo clippy not found: rustup component add clippy"
+  cargo fmt --version >/dev/null 2>&1 || die "cargo fmt not found: rustup component add rustfmt"
 }
 
 setup_all() {
   ensure_apt_packages
   ensure_toolchain
-  ensure_npm_packages
 }

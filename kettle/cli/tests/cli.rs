@@ -8,7 +8,10 @@ fn kettle() -> Command {
 
 #[test]
 fn version_prints_semver_and_git_sha() {
-    let out = kettle().arg("version").output().expect("run kettle version");
+    let out = kettle()
+        .arg("version")
+        .output()
+        .expect("run kettle version");
     assert!(out.status.success(), "exit status {:?}", out.status);
     let stdout = String::from_utf8(out.stdout).expect("utf-8");
     let line = stdout.trim_end();
@@ -37,7 +40,10 @@ fn dev_says_the_node_is_not_built_yet_and_fails() {
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("not implemented"), "stderr: {stderr}");
-    assert!(!dir.exists(), "dev must not create a data dir it does not use");
+    assert!(
+        !dir.exists(),
+        "dev must not create a data dir it does not use"
+    );
 }
 
 #[test]
