@@ -1,0 +1,745 @@
+//! The chain: genesis, head, block production and queries over one RocksDB.
+
+use std::{
+    collections::BTreeMap,
+    sync::{Arc, Mutex, RwLock},
+};
+
+use alloy_consensus::{proofs, Header, EMPTY_ROOT_HASH};
+use alloy_primitives::{keccak256, Address, Bloom, Bytes, B256, U256};
+use alloy_rlp::{Decodable, Encodable};
+use kettle_primitives::SuaveTxEnvelope;
+use revm::{database_interface::DatabaseRef, primitives::KECCAK_EMPTY};
+use rocksdb::{WriteBatch, WriteOptions, DB};
+use tokio::sync::{broadcast, Notify};
+use tracing::{debug, info, info_span, warn};
+
+use crate::{
+    db::{self, StoredAccount, *},
+    execute::{self, BlockContext, StateChanges},
+    pool::{Inserted, Pool, PoolLimits, PooledTx, TxFacts},
+    spec::ChainSpec,
+    state::StateView,
+    types::{SealedBlock, StoredReceipt, StoredTx, TxLocation},
+    ChainError, PoolError,
+};
+
+/// How many new blocks a slow subscriber may lag behind before it misses some.
+const BLOCK_CHANNEL_CAPACITY: usize = 256;
+
+/// The SUAVE chain of one kettle.
+///
+/// Thread-safe: RPC reads, mempool admission and block production run concurrently. Blocks
+/// are committed in one atomic RocksDB write each, and readers see either the block before or
+/// after, never part of one.
+pub struct Chain {
+    db: Arc<DB>,
+    spec: ChainSpec,
+    head: RwLock<(B256, Header)>,
+    pool: Mutex<Pool>,
+    pool_limits: PoolLimits,
+    /// Serialises block production and pool admission against each other.
+    produce: Mutex<()>,
+    blocks: broadcast::Sender<Arc<SealedBlock>>,
+    pending: Notify,
+}
+
+impl std::fmt::Debug for Chain {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Chain")
+            .field("chain_id", &self.spec.chain_id())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Chain {
+    /// Opens the chain in `db` (which must have the chain's column families), writing the
+    /// genesis block on first use and checking it on later ones.
+    pub fn open(db: Arc<DB>, spec: ChainSpec, pool_limits: PoolLimits) -> Result<Self, ChainError> {
+        let genesis = GenesisState::build(&spec)?;
+        let genesis_header = spec.genesis_header(genesis.state_root);
+        let genesis_hash = genesis_header.hash_slow();
+        let meta = db::cf(&db, CF_META)?;
+        let head_number = match db.get_cf(meta, META_HEAD)? {
+            Some(bytes) => db::decode_number(&bytes)?,
+            None => {
+                genesis.write(&db, &genesis_header, genesis_hash)?;
+                info!(hash = %genesis_hash, chain_id = spec.chain_id(), "wrote genesis block");
+                0
+            }
+        };
+        let stored_genesis = read_header(&db, 0)?
+            .ok_or_else(|| ChainError::corrupt("headers", "genesis header missing"))?;
+        let stored_hash = stored_genesis.hash_slow();
+        if stored_hash != genesis_hash {
+            return Err(ChainError::GenesisMismatch {
+                stored: stored_hash,
+                configured: genesis_hash,
+            });
+        }
+        let head = read_header(&db, head_number)?
+            .ok_or_else(|| ChainError::corrupt("headers", format!("head {head_number} missing")))?;
+        let head_hash = head.hash_slow();
+
+        let (blocks, _) = broadcast::channel(BLOCK_CHANNEL_CAPACITY);
+        let chain = Self {
+            db,
+            spec,
+            head: RwLock::new((head_hash, head)),
+            pool: Mutex::new(Pool::default()),
+            pool_limits,
+            produce: Mutex::new(()),
+            blocks,
+            pending: Notify::new(),
+        };
+        chain.reload_pending()?;
+        info!(number = head_number, hash = %head_hash, "chain opened");
+        Ok(chain)
+    }
+
+    /// The chain specification.
+    pub fn spec(&self) -> &ChainSpec {
+        &self.spec
+    }
+
+    /// The chain id.
+    pub fn chain_id(&self) -> u64 {
+        self.spec.chain_id()
+    }
+
+    /// The underlying database (shared with the confidential store).
+    pub fn db(&self) -> &Arc<DB> {
+        &self.db
+    }
+
+    /// Hash and header of the head block.
+    pub fn head(&self) -> (B256, Header) {
+        match self.head.read() {
+            Ok(h) => h.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// A consistent view of the head state.
+    pub fn state(&self) -> StateView<'_> {
+        // Take the head number before the snapshot: a block committed in between is then
+        // visible in the snapshot, and its number is never ahead of the state.
+        let head = self.head().1.number;
+        StateView::new(&self.db, head)
+    }
+
+    /// Base fee of the next block (0 before London).
+    pub fn next_base_fee(&self) -> u64 {
+        if !self.spec.is_london() {
+            return 0;
+        }
+        self.head()
+            .1
+            .next_block_base_fee(alloy_eips::eip1559::BaseFeeParams::ethereum())
+            .unwrap_or(crate::spec::INITIAL_BASE_FEE)
+    }
+
+    /// New blocks as they are committed.
+    pub fn subscribe_blocks(&self) -> broadcast::Receiver<Arc<SealedBlock>> {
+        self.blocks.subscribe()
+    }
+
+    /// Resolves when a transaction enters the pool (for dev-mode block production).
+    pub async fn pending_transaction(&self) {
+        self.pending.notified().await
+    }
+
+    /// Number of transactions waiting for a block.
+    pub fn pending_count(&self) -> usize {
+        self.lock_pool().len()
+    }
+
+    fn lock_pool(&self) -> std::sync::MutexGuard<'_, Pool> {
+        match self.pool.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    /// The nonce the sender's next transaction should use (account nonce plus pending ones).
+    pub fn pending_nonce(&self, sender: &Address) -> Result<u64, ChainError> {
+        let account_nonce = self.state().account(sender)?.map_or(0, |a| a.nonce);
+        Ok(self.lock_pool().next_nonce(sender, account_nonce))
+    }
+
+    /// Validates a signed transaction and adds it to the mempool; returns its hash.
+    ///
+    /// `0x43` requests are refused here: they must go through the confidential pipeline.
+    pub fn add_transaction(&self, env: &SuaveTxEnvelope) -> Result<B256, PoolError> {
+        self.add_transaction_with(env, WriteBatch::default())
+    }
+
+    /// Like [`Chain::add_transaction`], but commits `batch` (for example a confidential
+    /// request's store writes) in the same atomic write that persists the transaction, so
+    /// both survive a crash or neither does.
+    pub fn add_transaction_with(
+        &self,
+        env: &SuaveTxEnvelope,
+        mut batch: WriteBatch,
+    ) -> Result<B256, PoolError> {
+        let raw = env.encoded();
+        if raw.len() > self.pool_limits.max_tx_bytes {
+            return Err(PoolError::InvalidSender(format!(
+                "oversized data: transaction size {}, limit {}",
+                raw.len(),
+                self.pool_limits.max_tx_bytes
+            )));
+        }
+        let facts = TxFacts::of(env, self.chain_id())?;
+        let sender = env
+            .recover_signer(self.chain_id())
+            .map_err(|e| PoolError::InvalidSender(e.to_string()))?;
+        let tx = StoredTx {
+            sender,
+            raw: Bytes::from(raw),
+        };
+        let hash = tx.hash();
+
+        if facts.gas_limit > self.head().1.gas_limit {
+            return Err(PoolError::GasLimitExceeded);
+        }
+        if facts.gas_limit < facts.intrinsic_gas {
+            return Err(PoolError::IntrinsicGasTooLow {
+                have: facts.gas_limit,
+                want: facts.intrinsic_gas,
+            });
+        }
+        if facts.tip > facts.fee_cap {
+            return Err(PoolError::TipAboveFeeCap);
+        }
+        let base_fee = self.next_base_fee();
+        if facts.fee_cap < u128::from(base_fee.max(1)) {
+            return Err(PoolError::FeeCapTooLow {
+                fee_cap: facts.fee_cap,
+                base_fee,
+            });
+        }
+
+        let _guard = self.produce.lock().unwrap_or_else(|p| p.into_inner());
+        let account = self
+            .state()
+            .account(&sender)
+            .map_err(|e| PoolError::Db(e.to_string()))?;
+        let (account_nonce, balance) = account.map_or((0, U256::ZERO), |a| (a.nonce, a.balance));
+        let want = U256::from(facts.gas_limit) * U256::from(facts.fee_cap) + facts.value;
+        if balance < want {
+            return Err(PoolError::InsufficientFunds {
+                have: balance,
+                want,
+            });
+        }
+        let mut pool = self.lock_pool();
+        if pool.contains(&hash) {
+            return Err(PoolError::AlreadyKnown);
+        }
+        if facts.nonce < account_nonce {
+            return Err(PoolError::NonceTooLow {
+                expected: account_nonce,
+                got: facts.nonce,
+            });
+        }
+        let next = pool.next_nonce(&sender, account_nonce);
+        if facts.nonce > next {
+            return Err(PoolError::NonceTooHigh {
+                expected: next,
+                got: facts.nonce,
+            });
+        }
+        let pooled = PooledTx {
+            tx: tx.clone(),
+            nonce: facts.nonce,
+            fee_cap: facts.fee_cap,
+            tip: facts.tip,
+        };
+        let inserted = pool.insert(sender, pooled, &self.pool_limits)?;
+
+        let persisted = (|| -> Result<(), ChainError> {
+            let cf = db::cf(&self.db, CF_PENDING)?;
+            if let Inserted::Replaced(old) = &inserted {
+                batch.delete_cf(cf, old);
+            }
+            batch.put_cf(cf, hash, alloy_rlp::encode(&tx));
+            self.db.write_opt(batch, &durable())?;
+            Ok(())
+        })();
+        if let Err(err) = persisted {
+            pool.remove(&hash);
+            return Err(PoolError::Db(err.to_string()));
+        }
+        drop(pool);
+        debug!(%hash, %sender, nonce = facts.nonce, "transaction accepted");
+        self.pending.notify_one();
+        Ok(hash)
+    }
+
+    /// Re-admits transactions persisted as pending (after a restart), dropping those the
+    /// current state makes invalid.
+    fn reload_pending(&self) -> Result<(), ChainError> {
+        let cf = db::cf(&self.db, CF_PENDING)?;
+        let mut stored = Vec::new();
+        for item in self.db.iterator_cf(cf, rocksdb::IteratorMode::Start) {
+            let (key, value) = item?;
+            match <StoredTx as Decodable>::decode(&mut value.as_ref()) {
+                Ok(tx) => stored.push(tx),
+                Err(e) => {
+                    warn!(key = %alloy_primitives::hex::encode(&key), error = %e, "dropping undecodable pending transaction");
+                    self.db.delete_cf(cf, key)?;
+                }
+            }
+        }
+        // Re-add in nonce order per sender so no gap is created.
+        let mut ordered: Vec<(Address, u64, StoredTx)> = Vec::new();
+        for tx in stored {
+            let env = tx.envelope()?;
+            let nonce = TxFacts::of(&env, self.chain_id())
+                .map(|f| f.nonce)
+                .unwrap_or(u64::MAX);
+            ordered.push((tx.sender, nonce, tx));
+        }
+        ordered.sort_by_key(|(s, n, _)| (*s, *n));
+        let mut kept = 0;
+        for (_, _, tx) in ordered {
+            let hash = tx.hash();
+            self.db.delete_cf(cf, hash)?;
+            match tx.envelope().map(|env| self.add_transaction(&env)) {
+                Ok(Ok(_)) => kept += 1,
+                Ok(Err(e)) => {
+                    warn!(%hash, error = %e, "dropping pending transaction after restart")
+                }
+                Err(e) => warn!(%hash, error = %e, "dropping pending transaction after restart"),
+            }
+        }
+        if kept > 0 {
+            info!(count = kept, "restored pending transactions");
+        }
+        Ok(())
+    }
+
+    /// Builds, executes and commits a block from the mempool. Returns `None` when there is
+    /// nothing to include.
+    pub fn produce_block(
+        &self,
+        timestamp: u64,
+        beneficiary: Address,
+    ) -> Result<Option<Arc<SealedBlock>>, ChainError> {
+        let _guard = self.produce.lock().unwrap_or_else(|p| p.into_inner());
+        let candidates = self.lock_pool().ordered();
+        if candidates.is_empty() {
+            return Ok(None);
+        }
+        let (parent_hash, parent) = self.head();
+        let ctx = BlockContext::child_of(
+            &parent,
+            timestamp,
+            beneficiary,
+            self.chain_id(),
+            self.spec.is_london(),
+        );
+        let span = info_span!(
+            "produce_block",
+            number = ctx.number,
+            candidates = candidates.len()
+        );
+        let _enter = span.enter();
+
+        let view = self.state();
+        let executed = execute::execute(&view, &ctx, candidates)?;
+        for (hash, reason) in &executed.rejected {
+            warn!(%hash, %reason, "dropping invalid transaction");
+        }
+        let (state_root, accounts) = compute_state_root(&view, &executed.changes)?;
+        drop(view);
+
+        let transactions_root =
+            proofs::ordered_trie_root_with_encoder(&executed.transactions, |tx, buf| {
+                buf.extend_from_slice(&tx.raw)
+            });
+        let receipts_root = proofs::ordered_trie_root_with_encoder(&executed.receipts, |r, buf| {
+            buf.extend_from_slice(&r.encoded_2718())
+        });
+        let mut logs_bloom = Bloom::default();
+        for r in &executed.receipts {
+            logs_bloom.accrue_bloom(&r.bloom());
+        }
+        let header = Header {
+            parent_hash,
+            ommers_hash: alloy_consensus::constants::EMPTY_OMMER_ROOT_HASH,
+            beneficiary: ctx.beneficiary,
+            state_root,
+            transactions_root,
+            receipts_root,
+            logs_bloom,
+            difficulty: U256::from(1u64),
+            number: ctx.number,
+            gas_limit: ctx.gas_limit,
+            gas_used: executed.gas_used,
+            timestamp: ctx.timestamp,
+            extra_data: Bytes::from(vec![0u8; 32]),
+            mix_hash: B256::ZERO,
+            nonce: Default::default(),
+            base_fee_per_gas: self.spec.is_london().then_some(ctx.base_fee),
+            ..Default::default()
+        };
+        let hash = header.hash_slow();
+
+        let mut batch = WriteBatch::default();
+        write_state(&self.db, &mut batch, &executed.changes, &accounts)?;
+        let mut header_rlp = Vec::new();
+        header.encode(&mut header_rlp);
+        batch.put_cf(
+            db::cf(&self.db, CF_HEADERS)?,
+            db::number_key(ctx.number),
+            header_rlp,
+        );
+        batch.put_cf(
+            db::cf(&self.db, CF_BLOCK_HASHES)?,
+            hash,
+            db::number_key(ctx.number),
+        );
+        batch.put_cf(
+            db::cf(&self.db, CF_BODIES)?,
+            db::number_key(ctx.number),
+            alloy_rlp::encode(&executed.transactions),
+        );
+        batch.put_cf(
+            db::cf(&self.db, CF_RECEIPTS)?,
+            db::number_key(ctx.number),
+            alloy_rlp::encode(&executed.receipts),
+        );
+        let tx_index = db::cf(&self.db, CF_TX_INDEX)?;
+        let pending = db::cf(&self.db, CF_PENDING)?;
+        for (i, tx) in executed.transactions.iter().enumerate() {
+            let mut loc = [0u8; 12];
+            loc[..8].copy_from_slice(&ctx.number.to_be_bytes());
+            loc[8..].copy_from_slice(&(i as u32).to_be_bytes());
+            batch.put_cf(tx_index, tx.hash(), loc);
+            batch.delete_cf(pending, tx.hash());
+        }
+        for (h, _) in &executed.rejected {
+            batch.delete_cf(pending, h);
+        }
+        batch.put_cf(
+            db::cf(&self.db, CF_META)?,
+            META_HEAD,
+            db::number_key(ctx.number),
+        );
+        self.db.write_opt(batch, &durable())?;
+
+        {
+            let mut pool = self.lock_pool();
+            for tx in &executed.transactions {
+                pool.remove(&tx.hash());
+            }
+            for (h, _) in &executed.rejected {
+                pool.remove(h);
+            }
+        }
+        match self.head.write() {
+            Ok(mut h) => *h = (hash, header.clone()),
+            Err(poisoned) => *poisoned.into_inner() = (hash, header.clone()),
+        }
+        info!(%hash, txs = executed.transactions.len(), gas_used = executed.gas_used, "sealed block");
+        let block = Arc::new(SealedBlock {
+            hash,
+            header,
+            transactions: executed.transactions,
+            receipts: executed.receipts,
+        });
+        let _ = self.blocks.send(block.clone());
+        if !executed.deferred.is_empty() {
+            self.pending.notify_one();
+        }
+        Ok(Some(block))
+    }
+
+    /// Header of block `number`.
+    pub fn header_by_number(&self, number: u64) -> Result<Option<Header>, ChainError> {
+        read_header(&self.db, number)
+    }
+
+    /// Number of the block with this hash.
+    pub fn block_number(&self, hash: &B256) -> Result<Option<u64>, ChainError> {
+        self.db
+            .get_cf(db::cf(&self.db, CF_BLOCK_HASHES)?, hash)?
+            .map(|b| db::decode_number(&b))
+            .transpose()
+    }
+
+    /// The whole block `number`.
+    pub fn block_by_number(&self, number: u64) -> Result<Option<SealedBlock>, ChainError> {
+        let Some(header) = self.header_by_number(number)? else {
+            return Ok(None);
+        };
+        let transactions = self.body(number)?;
+        let receipts = self.receipts(number)?;
+        Ok(Some(SealedBlock {
+            hash: header.hash_slow(),
+            header,
+            transactions,
+            receipts,
+        }))
+    }
+
+    fn body(&self, number: u64) -> Result<Vec<StoredTx>, ChainError> {
+        match self
+            .db
+            .get_cf(db::cf(&self.db, CF_BODIES)?, db::number_key(number))?
+        {
+            Some(bytes) => Vec::<StoredTx>::decode(&mut bytes.as_ref())
+                .map_err(|e| ChainError::corrupt("body", e)),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Receipts of block `number`.
+    pub fn receipts(&self, number: u64) -> Result<Vec<StoredReceipt>, ChainError> {
+        match self
+            .db
+            .get_cf(db::cf(&self.db, CF_RECEIPTS)?, db::number_key(number))?
+        {
+            Some(bytes) => Vec::<StoredReceipt>::decode(&mut bytes.as_ref())
+                .map_err(|e| ChainError::corrupt("receipts", e)),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Where a mined transaction is.
+    pub fn tx_location(&self, hash: &B256) -> Result<Option<TxLocation>, ChainError> {
+        let Some(bytes) = self.db.get_cf(db::cf(&self.db, CF_TX_INDEX)?, hash)? else {
+            return Ok(None);
+        };
+        if bytes.len() != 12 {
+            return Err(ChainError::corrupt(
+                "tx index",
+                format!("length {}", bytes.len()),
+            ));
+        }
+        let block_number = db::decode_number(&bytes[..8])?;
+        let index = u32::from_be_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
+        Ok(Some(TxLocation {
+            block_number,
+            index,
+        }))
+    }
+
+    /// A transaction by hash: mined (with its location) or pending.
+    pub fn transaction(
+        &self,
+        hash: &B256,
+    ) -> Result<Option<(StoredTx, Option<TxLocation>)>, ChainError> {
+        if let Some(loc) = self.tx_location(hash)? {
+            let body = self.body(loc.block_number)?;
+            let tx = body
+                .into_iter()
+                .nth(loc.index as usize)
+                .ok_or_else(|| ChainError::corrupt("body", "indexed transaction missing"))?;
+            return Ok(Some((tx, Some(loc))));
+        }
+        Ok(self.lock_pool().get(hash).cloned().map(|tx| (tx, None)))
+    }
+
+    /// Code at `address` in the head state.
+    pub fn code(&self, address: &Address) -> Result<Bytes, ChainError> {
+        Ok(self.state().code(address)?.original_bytes())
+    }
+
+    /// Storage slot of `address` in the head state.
+    pub fn storage(&self, address: Address, slot: U256) -> Result<U256, ChainError> {
+        self.state().storage_ref(address, slot)
+    }
+}
+
+/// Durable writes: the WAL is synced, so acknowledged blocks and transactions survive
+/// power loss, not only a process crash.
+fn durable() -> WriteOptions {
+    let mut opts = WriteOptions::default();
+    opts.set_sync(true);
+    opts
+}
+
+fn read_header(db: &DB, number: u64) -> Result<Option<Header>, ChainError> {
+    match db.get_cf(db::cf(db, CF_HEADERS)?, db::number_key(number))? {
+        Some(bytes) => Header::decode(&mut bytes.as_ref())
+            .map(Some)
+            .map_err(|e| ChainError::corrupt("header", e)),
+        None => Ok(None),
+    }
+}
+
+/// New state root after `changes`, and the new stored form of each changed account
+/// (`None` = deleted), keyed by hashed address.
+fn compute_state_root(
+    view: &StateView<'_>,
+    changes: &StateChanges,
+) -> Result<(B256, BTreeMap<B256, Option<StoredAccount>>), ChainError> {
+    let mut updated = BTreeMap::new();
+    for (address, change) in &changes.accounts {
+        let hashed = keccak256(address);
+        let Some(change) = change else {
+            updated.insert(hashed, None);
+            continue;
+        };
+        let old = view.account(address)?;
+        let storage_root = if change.storage.is_empty() && !change.storage_cleared {
+            old.map_or(EMPTY_ROOT_HASH, |a| a.storage_root)
+        } else {
+            let mut slots: BTreeMap<B256, U256> = if change.storage_cleared {
+                BTreeMap::new()
+            } else {
+                view.storage_entries(&hashed)?.into_iter().collect()
+            };
+            for (slot, value) in &change.storage {
+                let key = keccak256(slot.to_be_bytes::<32>());
+                if value.is_zero() {
+                    slots.remove(&key);
+                } else {
+                    slots.insert(key, *value);
+                }
+            }
+            alloy_trie::root::storage_root(slots)
+        };
+        updated.insert(hashed, Some(change.stored(*address, storage_root)));
+    }
+    let mut all: BTreeMap<B256, StoredAccount> = view.accounts()?.into_iter().collect();
+    for (hashed, acc) in &updated {
+        match acc {
+            Some(a) => {
+                all.insert(*hashed, *a);
+            }
+            None => {
+                all.remove(hashed);
+            }
+        }
+    }
+    let root = alloy_trie::root::state_root(all.iter().map(|(k, a)| (*k, a.trie_account())));
+    Ok((root, updated))
+}
+
+/// Adds the state changes of a block to `batch`.
+fn write_state(
+    db: &DB,
+    batch: &mut WriteBatch,
+    changes: &StateChanges,
+    accounts: &BTreeMap<B256, Option<StoredAccount>>,
+) -> Result<(), ChainError> {
+    let cf_acc = db::cf(db, CF_ACCOUNTS)?;
+    let cf_storage = db::cf(db, CF_STORAGE)?;
+    let cf_code = db::cf(db, CF_CODE)?;
+    for (address, change) in &changes.accounts {
+        let hashed = keccak256(address);
+        let clear_storage = change.as_ref().is_none_or(|c| c.storage_cleared);
+        if clear_storage {
+            let mut end = [0xffu8; 64];
+            end[..32].copy_from_slice(hashed.as_slice());
+            let mut start = [0u8; 64];
+            start[..32].copy_from_slice(hashed.as_slice());
+            batch.delete_range_cf(cf_storage, start, end);
+            batch.delete_cf(cf_storage, end);
+        }
+        match accounts.get(&hashed).copied().flatten() {
+            Some(stored) => batch.put_cf(cf_acc, hashed, stored.encode()),
+            None => batch.delete_cf(cf_acc, hashed),
+        }
+        if let Some(change) = change {
+            for (slot, value) in &change.storage {
+                let key = db::storage_key(&hashed, slot);
+                if value.is_zero() {
+                    batch.delete_cf(cf_storage, key);
+                } else {
+                    batch.put_cf(cf_storage, key, db::storage_value(slot, value));
+                }
+            }
+        }
+    }
+    for (hash, code) in &changes.code {
+        batch.put_cf(cf_code, hash, code);
+    }
+    Ok(())
+}
+
+/// The genesis state, ready to write.
+struct GenesisState {
+    accounts: Vec<(B256, StoredAccount)>,
+    storage: Vec<([u8; 64], [u8; 64])>,
+    code: Vec<(B256, Bytes)>,
+    state_root: B256,
+}
+
+impl GenesisState {
+    fn build(spec: &ChainSpec) -> Result<Self, ChainError> {
+        let mut accounts = Vec::new();
+        let mut storage = Vec::new();
+        let mut code = Vec::new();
+        for (address, acc) in &spec.genesis.alloc {
+            let hashed = keccak256(address);
+            let code_hash = match &acc.code {
+                Some(c) if !c.is_empty() => {
+                    let h = keccak256(c);
+                    code.push((h, c.clone()));
+                    h
+                }
+                _ => KECCAK_EMPTY,
+            };
+            let mut slots = BTreeMap::new();
+            for (slot, value) in acc.storage.iter().flatten() {
+                let (slot, value) = (U256::from_be_bytes(slot.0), U256::from_be_bytes(value.0));
+                if value.is_zero() {
+                    continue;
+                }
+                slots.insert(keccak256(slot.to_be_bytes::<32>()), value);
+                storage.push((
+                    db::storage_key(&hashed, &slot),
+                    db::storage_value(&slot, &value),
+                ));
+            }
+            let storage_root = alloy_trie::root::storage_root(slots);
+            accounts.push((
+                hashed,
+                StoredAccount {
+                    address: *address,
+                    nonce: acc.nonce.unwrap_or(0),
+                    balance: acc.balance,
+                    code_hash,
+                    storage_root,
+                },
+            ));
+        }
+        accounts.sort_by_key(|(h, _)| *h);
+        let state_root =
+            alloy_trie::root::state_root(accounts.iter().map(|(h, a)| (*h, a.trie_account())));
+        Ok(Self {
+            accounts,
+            storage,
+            code,
+            state_root,
+        })
+    }
+
+    fn write(&self, db: &DB, header: &Header, hash: B256) -> Result<(), ChainError> {
+        let mut batch = WriteBatch::default();
+        let cf_acc = db::cf(db, CF_ACCOUNTS)?;
+        for (hashed, acc) in &self.accounts {
+            batch.put_cf(cf_acc, hashed, acc.encode());
+        }
+        let cf_storage = db::cf(db, CF_STORAGE)?;
+        for (k, v) in &self.storage {
+            batch.put_cf(cf_storage, k, v);
+        }
+        let cf_code = db::cf(db, CF_CODE)?;
+        for (h, c) in &self.code {
+            batch.put_cf(cf_code, h, c);
+        }
+        let mut header_rlp = Vec::new();
+        header.encode(&mut header_rlp);
+        batch.put_cf(db::cf(db, CF_HEADERS)?, db::number_key(0), header_rlp);
+        batch.put_cf(db::cf(db, CF_BLOCK_HASHES)?, hash, db::number_key(0));
+        batch.put_cf(db::cf(db, CF_META)?, META_HEAD, db::number_key(0));
+        db.write_opt(batch, &durable())?;
+        Ok(())
+    }
+}

@@ -1,0 +1,363 @@
+//! The chain on a real RocksDB: genesis, transactions, blocks, roots, restarts.
+
+use std::sync::Arc;
+
+use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope, TxLegacy};
+use alloy_primitives::{address, hex, keccak256, Address, Bytes, TxKind, B256, U256};
+use alloy_signer::SignerSync;
+use alloy_signer_local::PrivateKeySigner;
+use kettle_chain::{db, Chain, ChainSpec, PoolError, PoolLimits};
+use kettle_primitives::{
+    ConfidentialComputeRecord, ConfidentialComputeRequest, SuaveTransaction, SuaveTxEnvelope,
+    DEV_KETTLE_ADDRESS,
+};
+
+const USER_KEY: &str = "91ab9a7e53c220e6210460b65a7a3bb2ca181412a8a7b43ff336b3df1737ce12";
+const KETTLE_KEY: &str = "6c45335a22461ccdb978b78ab61b238bad2fae4544fb55c14eb096c875ccfc52";
+/// Initcode deploying `PUSH1 0 CALLDATALOAD PUSH1 0 SSTORE STOP` (stores word 0 of calldata
+/// in slot 0).
+const STORE_INITCODE: &str = "6007600c60003960076000f360003560005500";
+
+fn signer(key: &str) -> PrivateKeySigner {
+    key.parse().expect("key")
+}
+
+fn open(dir: &std::path::Path) -> Chain {
+    let db = db::open_db(dir, &[]).expect("open db");
+    Chain::open(
+        db,
+        ChainSpec::dev(DEV_KETTLE_ADDRESS),
+        PoolLimits::default(),
+    )
+    .expect("open chain")
+}
+
+fn eip1559(
+    key: &PrivateKeySigner,
+    nonce: u64,
+    to: TxKind,
+    value: U256,
+    input: Vec<u8>,
+) -> SuaveTxEnvelope {
+    let tx = TxEip1559 {
+        chain_id: 16_813_125,
+        nonce,
+        gas_limit: 200_000,
+        max_fee_per_gas: 2_000_000_000,
+        max_priority_fee_per_gas: 1,
+        to,
+        value,
+        input: input.into(),
+        access_list: Default::default(),
+    };
+    let sig = key.sign_hash_sync(&tx.signature_hash()).expect("sign");
+    SuaveTxEnvelope::Ethereum(TxEnvelope::from(tx.into_signed(sig)))
+}
+
+#[test]
+fn genesis_funds_dev_accounts_and_is_stable_across_restarts() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (hash, head) = {
+        let chain = open(dir.path());
+        let state = chain.state();
+        let user = state
+            .account(&signer(USER_KEY).address())
+            .expect("read")
+            .expect("funded");
+        assert_eq!(
+            user.balance,
+            U256::from(10_000_000_000u64) * U256::from(10u64).pow(U256::from(18u64))
+        );
+        let kettle = state
+            .account(&DEV_KETTLE_ADDRESS)
+            .expect("read")
+            .expect("funded");
+        assert_eq!(kettle.balance, U256::MAX - U256::from(8u64));
+        chain.head()
+    };
+    assert_eq!(head.number, 0);
+    assert_eq!(head.base_fee_per_gas, Some(1_000_000_000));
+    let chain = open(dir.path());
+    assert_eq!(chain.head().0, hash);
+}
+
+#[test]
+fn transfer_deploy_and_call_produce_correct_blocks() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let chain = open(dir.path());
+    let user = signer(USER_KEY);
+    let to = address!("0x00000000000000000000000000000000000000aa");
+
+    // nothing pending: no block
+    assert!(chain
+        .produce_block(1, Address::ZERO)
+        .expect("produce")
+        .is_none());
+
+    let transfer = eip1559(&user, 0, TxKind::Call(to), U256::from(12345u64), vec![]);
+    let deploy = eip1559(
+        &user,
+        1,
+        TxKind::Create,
+        U256::ZERO,
+        hex::decode(STORE_INITCODE).expect("hex"),
+    );
+    let h1 = chain.add_transaction(&transfer).expect("transfer accepted");
+    let h2 = chain.add_transaction(&deploy).expect("deploy accepted");
+    assert_eq!(
+        chain.add_transaction(&transfer).err(),
+        Some(PoolError::AlreadyKnown)
+    );
+    assert_eq!(chain.pending_nonce(&user.address()).expect("nonce"), 2);
+
+    let block = chain
+        .produce_block(10, Address::ZERO)
+        .expect("produce")
+        .expect("a block");
+    assert_eq!(block.header.number, 1);
+    assert_eq!(block.transactions.len(), 2);
+    assert!(block.receipts.iter().all(|r| r.success));
+    assert_eq!(block.transactions[0].hash(), h1);
+    assert_eq!(
+        chain.tx_location(&h2).expect("index").expect("mined").index,
+        1
+    );
+    assert_eq!(
+        chain
+            .state()
+            .account(&to)
+            .expect("read")
+            .expect("exists")
+            .balance,
+        U256::from(12345u64)
+    );
+
+    let contract = user.address().create(1);
+    assert_eq!(
+        chain.code(&contract).expect("code"),
+        Bytes::from(hex::decode("60003560005500").expect("hex"))
+    );
+
+    let mut word = [0u8; 32];
+    word[31] = 0x77;
+    let call = eip1559(&user, 2, TxKind::Call(contract), U256::ZERO, word.to_vec());
+    chain.add_transaction(&call).expect("call accepted");
+    let block2 = chain
+        .produce_block(20, Address::ZERO)
+        .expect("produce")
+        .expect("block 2");
+    assert_eq!(block2.header.parent_hash, block.hash);
+    assert_eq!(
+        chain.storage(contract, U256::ZERO).expect("slot"),
+        U256::from(0x77u64)
+    );
+    // base fee moves per EIP-1559 with the gas used
+    assert!(block2.header.base_fee_per_gas.expect("london") < 1_000_000_000);
+
+    // The incremental state root equals a from-scratch computation over all stored state.
+    assert_eq!(block2.header.state_root, full_state_root(&chain));
+
+    // Roots of the block match alloy's independent computation.
+    let receipts_root =
+        alloy_consensus::proofs::ordered_trie_root_with_encoder(&block2.receipts, |r, buf| {
+            buf.extend_from_slice(&r.encoded_2718())
+        });
+    assert_eq!(block2.header.receipts_root, receipts_root);
+
+    // Everything survives a restart.
+    let head = chain.head();
+    drop(chain);
+    let chain = open(dir.path());
+    assert_eq!(chain.head(), head);
+    assert_eq!(
+        chain.storage(contract, U256::ZERO).expect("slot"),
+        U256::from(0x77u64)
+    );
+    let reopened = chain.block_by_number(2).expect("read").expect("block");
+    assert_eq!(reopened.hash, block2.hash);
+    assert_eq!(reopened.receipts, block2.receipts);
+}
+
+fn full_state_root(chain: &Chain) -> B256 {
+    use rocksdb::IteratorMode;
+    let db = chain.db();
+    let cf_acc = db.cf_handle(db::CF_ACCOUNTS).expect("cf");
+    let cf_st = db.cf_handle(db::CF_STORAGE).expect("cf");
+    let mut accounts = Vec::new();
+    for item in db.iterator_cf(cf_acc, IteratorMode::Start) {
+        let (_, v) = item.expect("iter");
+        let address = Address::from_slice(&v[..20]);
+        let nonce = u64::from_be_bytes(v[20..28].try_into().expect("8"));
+        let balance = U256::from_be_slice(&v[28..60]);
+        let code_hash = B256::from_slice(&v[60..92]);
+        let hashed = keccak256(address);
+        let mut slots = Vec::new();
+        for item in db.iterator_cf(
+            cf_st,
+            IteratorMode::From(hashed.as_slice(), rocksdb::Direction::Forward),
+        ) {
+            let (k, sv) = item.expect("iter");
+            if &k[..32] != hashed.as_slice() {
+                break;
+            }
+            slots.push((
+                U256::from_be_slice(&sv[..32]).into(),
+                U256::from_be_slice(&sv[32..]),
+            ));
+        }
+        let storage_root = alloy_trie::root::storage_root_unhashed(slots);
+        accounts.push((
+            address,
+            alloy_trie::TrieAccount {
+                nonce,
+                balance,
+                storage_root,
+                code_hash,
+            },
+        ));
+    }
+    alloy_trie::root::state_root_unhashed(accounts)
+}
+
+#[test]
+fn pool_rejects_bad_transactions_with_clear_errors() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let chain = open(dir.path());
+    let user = signer(USER_KEY);
+    let poor = PrivateKeySigner::random();
+    let to = TxKind::Call(Address::repeat_byte(9));
+
+    let e = chain
+        .add_transaction(&eip1559(&poor, 0, to, U256::ZERO, vec![]))
+        .unwrap_err();
+    assert!(matches!(e, PoolError::InsufficientFunds { .. }), "{e}");
+    let e = chain
+        .add_transaction(&eip1559(&user, 5, to, U256::ZERO, vec![]))
+        .unwrap_err();
+    assert_eq!(
+        e,
+        PoolError::NonceTooHigh {
+            expected: 0,
+            got: 5
+        }
+    );
+
+    // wrong chain id
+    let tx = TxLegacy {
+        chain_id: Some(1),
+        gas_limit: 21_000,
+        gas_price: 2_000_000_000,
+        to,
+        ..Default::default()
+    };
+    let sig = user.sign_hash_sync(&tx.signature_hash()).expect("sign");
+    let e = chain
+        .add_transaction(&SuaveTxEnvelope::Ethereum(tx.into_signed(sig).into()))
+        .unwrap_err();
+    assert!(matches!(e, PoolError::WrongChainId { have: 1, .. }), "{e}");
+
+    // fee cap under the base fee
+    let tx = TxLegacy {
+        chain_id: Some(16_813_125),
+        gas_limit: 21_000,
+        gas_price: 7,
+        to,
+        ..Default::default()
+    };
+    let sig = user.sign_hash_sync(&tx.signature_hash()).expect("sign");
+    let e = chain
+        .add_transaction(&SuaveTxEnvelope::Ethereum(tx.into_signed(sig).into()))
+        .unwrap_err();
+    assert!(matches!(e, PoolError::FeeCapTooLow { .. }), "{e}");
+
+    // intrinsic gas
+    let tx = TxLegacy {
+        chain_id: Some(16_813_125),
+        gas_limit: 20_000,
+        gas_price: 2_000_000_000,
+        to,
+        ..Default::default()
+    };
+    let sig = user.sign_hash_sync(&tx.signature_hash()).expect("sign");
+    let e = chain
+        .add_transaction(&SuaveTxEnvelope::Ethereum(tx.into_signed(sig).into()))
+        .unwrap_err();
+    assert!(matches!(e, PoolError::IntrinsicGasTooLow { .. }), "{e}");
+
+    // a 0x43 request never enters the pool
+    let request = ConfidentialComputeRequest::new(
+        ConfidentialComputeRecord {
+            gas: 100_000,
+            gas_price: U256::from(2_000_000_000u64),
+            to: Some(Address::repeat_byte(9)),
+            kettle_address: DEV_KETTLE_ADDRESS,
+            chain_id: U256::from(16_813_125u64),
+            ..Default::default()
+        },
+        Bytes::from_static(b"secret"),
+    )
+    .into_signed(&user)
+    .expect("sign");
+    let e = chain
+        .add_transaction(&SuaveTxEnvelope::ConfidentialRequest(request))
+        .unwrap_err();
+    assert_eq!(e, PoolError::UnsupportedType);
+    assert_eq!(chain.pending_count(), 0);
+}
+
+#[test]
+fn suave_transaction_executes_as_the_user_and_pending_survives_restart() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let user = signer(USER_KEY);
+    let kettle = signer(KETTLE_KEY);
+    let target = Address::repeat_byte(0x42);
+    let request = ConfidentialComputeRequest::new(
+        ConfidentialComputeRecord {
+            nonce: 0,
+            gas: 100_000,
+            gas_price: U256::from(2_000_000_000u64),
+            to: Some(target),
+            value: U256::from(5u64),
+            kettle_address: kettle.address(),
+            chain_id: U256::from(16_813_125u64),
+            is_eip712: true,
+            ..Default::default()
+        },
+        Bytes::from_static(b"inputs"),
+    )
+    .into_signed(&user)
+    .expect("sign request");
+    let stx = SuaveTransaction::new(request.record.clone(), Bytes::from_static(&[1, 2, 3]))
+        .into_signed(&kettle)
+        .expect("kettle signs");
+    let hash = {
+        let chain = open(dir.path());
+        chain
+            .add_transaction(&SuaveTxEnvelope::Suave(stx.clone()))
+            .expect("0x50 accepted")
+    };
+    assert_eq!(hash, stx.tx_hash());
+
+    let chain = Arc::new(open(dir.path()));
+    assert_eq!(
+        chain.pending_count(),
+        1,
+        "pending transaction restored after restart"
+    );
+    let block = chain
+        .produce_block(5, Address::ZERO)
+        .expect("produce")
+        .expect("block");
+    assert_eq!(block.transactions[0].sender, user.address());
+    assert_eq!(block.receipts[0].tx_type, 0x50);
+    assert_eq!(
+        chain
+            .state()
+            .account(&target)
+            .expect("read")
+            .expect("paid")
+            .balance,
+        U256::from(5u64)
+    );
+    assert_eq!(chain.pending_nonce(&user.address()).expect("nonce"), 1);
+}
