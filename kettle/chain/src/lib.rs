@@ -5,6 +5,7 @@
 //! families ([`db::COLUMN_FAMILIES`]). Each block is committed in one atomic write; accepted
 //! transactions are persisted before they are acknowledged.
 
+pub mod call;
 pub mod chain;
 pub mod db;
 pub mod error;
@@ -14,6 +15,7 @@ pub mod spec;
 pub mod state;
 pub mod types;
 
+pub use call::{CallError, CallOutcome, CallRequest};
 pub use chain::Chain;
 pub use error::{ChainError, PoolError};
 pub use pool::PoolLimits;

@@ -361,3 +361,85 @@ fn suave_transaction_executes_as_the_user_and_pending_survives_restart() {
     );
     assert_eq!(chain.pending_nonce(&user.address()).expect("nonce"), 1);
 }
+
+#[test]
+fn eth_call_and_gas_estimation_run_on_head_state() {
+    use kettle_chain::{CallOutcome, CallRequest};
+    let dir = tempfile::tempdir().expect("tmp");
+    let chain = open(dir.path());
+    let user = signer(USER_KEY);
+    chain
+        .add_transaction(&eip1559(
+            &user,
+            0,
+            TxKind::Create,
+            U256::ZERO,
+            hex::decode(STORE_INITCODE).expect("hex"),
+        ))
+        .expect("deploy");
+    chain.produce_block(1, Address::ZERO).expect("produce");
+    let contract = user.address().create(0);
+
+    // A call that stores succeeds, changes nothing on chain.
+    let mut word = [0u8; 32];
+    word[31] = 9;
+    let req = CallRequest {
+        to: Some(contract),
+        data: word.to_vec().into(),
+        ..Default::default()
+    };
+    assert!(matches!(
+        chain.call(&req).expect("call"),
+        CallOutcome::Success { .. }
+    ));
+    assert_eq!(
+        chain.storage(contract, U256::ZERO).expect("slot"),
+        U256::ZERO
+    );
+
+    let gas = chain
+        .estimate_gas(&req)
+        .expect("estimate")
+        .expect("succeeds");
+    assert!(gas > 21_000 + 20_000 && gas < 60_000, "{gas}");
+    // The estimate is enough, one less is not.
+    assert!(matches!(
+        chain
+            .call(&CallRequest {
+                gas: Some(gas),
+                ..req.clone()
+            })
+            .expect("call"),
+        CallOutcome::Success { .. }
+    ));
+    assert!(!matches!(
+        chain
+            .call(&CallRequest {
+                gas: Some(gas - 1),
+                ..req.clone()
+            })
+            .expect("call"),
+        CallOutcome::Success { .. }
+    ));
+
+    // Invalid opcode halts; a rich caller with a price pays, a poor one cannot.
+    let halt = CallRequest {
+        data: vec![0xfe].into(),
+        ..Default::default()
+    };
+    assert!(matches!(
+        chain.call(&halt).expect("call"),
+        CallOutcome::Halt { .. }
+    ));
+    let poor = CallRequest {
+        from: Some(Address::repeat_byte(3)),
+        to: Some(contract),
+        gas_price: Some(10),
+        gas: Some(50_000),
+        ..Default::default()
+    };
+    assert!(matches!(
+        chain.call(&poor),
+        Err(kettle_chain::CallError::Invalid(_))
+    ));
+}
