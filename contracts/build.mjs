@@ -1,4 +1,4 @@
-// Compiles every Solidity file under contracts/src and suapps/ in one solc standard-JSON run and
+// Compiles every Solidity file under contracts/src, contracts/test and suapps/ in one solc standard-JSON run and
 // writes one artifact per contract to contracts/out/<ContractName>.json.
 //
 //   node contracts/build.mjs           write/refresh contracts/out (removes artifacts of contracts
@@ -23,7 +23,7 @@ const OPTIMIZER = { enabled: true, runs: 200 };
 /** Import prefix for the Suave library: `import {Suave} from "suave/Suave.sol";`. */
 const REMAPPINGS = ['suave/=contracts/src/'];
 /** Trees scanned for .sol files, relative to the repository root. */
-const SOURCE_DIRS = ['contracts/src', 'suapps'];
+const SOURCE_DIRS = ['contracts/src', 'contracts/test', 'suapps'];
 const SKIP_DIRS = new Set(['node_modules', 'out']);
 
 /**
@@ -52,7 +52,7 @@ function fail(message) {
 
 function usage(code) {
   const text = 'usage: scripts/contracts [--check]\n' +
-    '  (no flag)  compile contracts/src and suapps/ into contracts/out/<Contract>.json\n' +
+    '  (no flag)  compile contracts/src, contracts/test and suapps/ into contracts/out/<Contract>.json\n' +
     '  --check    compile into a temporary directory and fail if contracts/out differs\n';
   (code === 0 ? process.stdout : process.stderr).write(text);
   process.exit(code);

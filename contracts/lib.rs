@@ -12,6 +12,18 @@
 //! | [`suave_abi_check`] | contract `SuaveAbiCheck` | `contracts/src/test/SuaveAbiCheck.sol` |
 //! | [`hello`] | SUAPP `Hello` | `suapps/hello/Hello.sol` |
 //!
+//! Test contracts of the MEVM (`contracts/test/`, compiled and exposed like the others, used by
+//! the tests of `suave-precompiles` and later crates):
+//!
+//! | module | contracts | source |
+//! |---|---|---|
+//! | [`store_suapp`] | `StoreSuapp` | `contracts/test/StoreSuapp.sol` |
+//! | [`emit_logs`] | `EmitLogs` | `contracts/test/EmitLogs.sol` |
+//! | [`storage_writer`] | `StorageWriter`, `StorageBumper`, `Box` | `contracts/test/StorageWriter.sol` |
+//! | [`forwarder`] | `Forwarder` | `contracts/test/Forwarder.sol` |
+//! | [`probe`] | `Probe`, `Retriever` | `contracts/test/Probe.sol` |
+//! | [`keccak_loop`] | `KeccakLoop` | `contracts/test/KeccakLoop.sol` |
+//!
 //! Each module holds what `sol!` generates for the artifact: a module named after the contract
 //! with its calls, events, errors, the structs it uses (grouped under a `Suave` sub-module when
 //! they are declared in the Suave library) and the `BYTECODE` / `DEPLOYED_BYTECODE` constants.
@@ -97,6 +109,85 @@ pub mod hello {
     );
 }
 
+/// Bindings of the test SUAPP `StoreSuapp` (`contracts/test/StoreSuapp.sol`): creates a record,
+/// stores the confidential inputs, reads them back and returns the calldata of its `onStored`
+/// callback (optionally emitting a log during the confidential run).
+pub mod store_suapp {
+    alloy_sol_types::sol!(
+        #[sol(all_derives)]
+        StoreSuapp,
+        "out/StoreSuapp.json"
+    );
+}
+
+/// Bindings of the test SUAPP `EmitLogs` (`contracts/test/EmitLogs.sol`): emits the five logs of
+/// suave-std's log-carrier vector.
+pub mod emit_logs {
+    alloy_sol_types::sol!(
+        #[sol(all_derives)]
+        EmitLogs,
+        "out/EmitLogs.json"
+    );
+}
+
+/// Bindings of the test contracts of `contracts/test/StorageWriter.sol`: `StorageWriter` (writes
+/// its own storage in several ways, or other contracts'), `StorageBumper` (DELEGATECALL target)
+/// and `Box` (one storage slot).
+pub mod storage_writer {
+    alloy_sol_types::sol!(
+        #[sol(all_derives)]
+        StorageWriter,
+        "out/StorageWriter.json"
+    );
+    alloy_sol_types::sol!(
+        #[sol(all_derives)]
+        StorageBumper,
+        "out/StorageBumper.json"
+    );
+    alloy_sol_types::sol!(
+        #[sol(all_derives)]
+        Box,
+        "out/Box.json"
+    );
+}
+
+/// Bindings of the test helper `Forwarder` (`contracts/test/Forwarder.sol`): CALL/DELEGATECALL
+/// forwarding and raw calls reporting `(ok, returnOrRevertData)`.
+pub mod forwarder {
+    alloy_sol_types::sol!(
+        #[sol(all_derives)]
+        Forwarder,
+        "out/Forwarder.json"
+    );
+}
+
+/// Bindings of the test helpers of `contracts/test/Probe.sol`: `Probe` reports sender, origin,
+/// `PREVRANDAO`, chain id and block number, prints through `console.log`, measures call gas and
+/// creates a `Retriever`, which reads a confidential value in its constructor (caller stack
+/// across CREATE).
+pub mod probe {
+    alloy_sol_types::sol!(
+        #[sol(all_derives)]
+        Probe,
+        "out/Probe.json"
+    );
+    alloy_sol_types::sol!(
+        #[sol(all_derives)]
+        Retriever,
+        "out/Retriever.json"
+    );
+}
+
+/// Bindings of the benchmark SUAPP `KeccakLoop` (`contracts/test/KeccakLoop.sol`): a pure loop of
+/// keccak hashes.
+pub mod keccak_loop {
+    alloy_sol_types::sol!(
+        #[sol(all_derives)]
+        KeccakLoop,
+        "out/KeccakLoop.json"
+    );
+}
+
 /// `error PeekerReverted(address, bytes)`: how Suave.sol reports a failed precompile call.
 pub use suave::Suave::PeekerReverted;
 
@@ -142,8 +233,44 @@ pub struct Artifact {
 /// and the directory in sync.
 pub const ARTIFACTS: &[Artifact] = &[
     Artifact {
+        name: "Box",
+        json: include_str!("out/Box.json"),
+    },
+    Artifact {
+        name: "EmitLogs",
+        json: include_str!("out/EmitLogs.json"),
+    },
+    Artifact {
+        name: "Forwarder",
+        json: include_str!("out/Forwarder.json"),
+    },
+    Artifact {
         name: "Hello",
         json: include_str!("out/Hello.json"),
+    },
+    Artifact {
+        name: "KeccakLoop",
+        json: include_str!("out/KeccakLoop.json"),
+    },
+    Artifact {
+        name: "Probe",
+        json: include_str!("out/Probe.json"),
+    },
+    Artifact {
+        name: "Retriever",
+        json: include_str!("out/Retriever.json"),
+    },
+    Artifact {
+        name: "StorageBumper",
+        json: include_str!("out/StorageBumper.json"),
+    },
+    Artifact {
+        name: "StorageWriter",
+        json: include_str!("out/StorageWriter.json"),
+    },
+    Artifact {
+        name: "StoreSuapp",
+        json: include_str!("out/StoreSuapp.json"),
     },
     Artifact {
         name: "Suave",

@@ -781,7 +781,9 @@ fn artifacts_are_listed_and_well_formed() {
         assert_eq!(v["compiler"]["evmVersion"], "shanghai");
         let source = v["sourcePath"].as_str().unwrap();
         assert!(
-            source.starts_with("contracts/src/") || source.starts_with("suapps/"),
+            source.starts_with("contracts/src/")
+                || source.starts_with("contracts/test/")
+                || source.starts_with("suapps/"),
             "{}: {source}",
             a.name
         );

@@ -88,6 +88,42 @@ pub const ALL: [(&str, Address); 26] = [
     ("getInsecureTime", GET_INSECURE_TIME),
 ];
 
+/// The 25 SUAVE precompiles suave-geth puts into every transaction's access list (all of
+/// [`ALL`] but `isConfidential`), on chain and in confidential runs alike (SUAVE-COMPAT §2).
+/// `isConfidential` and `console.log` are not pre-warmed: the first call to either pays the
+/// cold account access cost.
+pub const PREWARMED: [Address; 25] = {
+    let mut out = [Address::ZERO; 25];
+    let mut i = 0;
+    while i < 25 {
+        out[i] = ALL[i + 1].1;
+        i += 1;
+    }
+    out
+};
+
+/// Precompiles that need the Ethereum execution backend (block building, bundle simulation,
+/// relay and bundle submission, `ethcall`). They are served by an external set
+/// ([`crate::ExternalPrecompiles`]); without one they revert with
+/// [`crate::error::NO_EXECUTION_BACKEND`].
+pub const BUILDER: [Address; 10] = [
+    SIMULATE_BUNDLE,
+    BUILD_ETH_BLOCK,
+    SUBMIT_ETH_BLOCK_TO_RELAY,
+    ETHCALL,
+    BUILD_ETH_BLOCK_TO,
+    EXTRACT_HINT,
+    SUBMIT_BUNDLE_JSON_RPC,
+    FILL_MEV_SHARE_BUNDLE,
+    NEW_BUILDER,
+    SIMULATE_TRANSACTION,
+];
+
+/// Precompiles that make outgoing HTTP requests. They are served by an external set
+/// ([`crate::ExternalPrecompiles`]); without one they revert with
+/// [`crate::error::NO_NETWORK_BACKEND`].
+pub const NETWORK: [Address; 2] = [DO_HTTP_REQUEST, DO_HTTP_REQUEST2];
+
 /// The `Suave.sol` name of the precompile at `addr`, if it is one.
 pub fn name_of(addr: Address) -> Option<&'static str> {
     ALL.iter().find(|(_, a)| *a == addr).map(|(n, _)| *n)
@@ -107,6 +143,23 @@ mod tests {
             );
         }
         assert_eq!(name_of(CONSOLE_LOG), None);
+    }
+
+    #[test]
+    fn prewarmed_is_all_but_is_confidential() {
+        assert!(!PREWARMED.contains(&IS_CONFIDENTIAL));
+        assert!(!PREWARMED.contains(&CONSOLE_LOG));
+        for (name, addr) in &ALL[1..] {
+            assert!(PREWARMED.contains(addr), "{name} not prewarmed");
+        }
+    }
+
+    #[test]
+    fn external_groups_are_disjoint_suave_precompiles() {
+        for addr in BUILDER.iter().chain(NETWORK.iter()) {
+            assert!(name_of(*addr).is_some());
+        }
+        assert!(BUILDER.iter().all(|a| !NETWORK.contains(a)));
     }
 
     #[test]

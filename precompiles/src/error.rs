@@ -26,3 +26,22 @@ impl From<crate::store::StoreError> for PrecompileError {
         Self(err.to_string())
     }
 }
+
+/// suave-geth's message when a precompile's input is not the ABI encoding of its arguments.
+pub const FAILED_TO_DECODE_INPUT: &str = "failed to decode input";
+
+/// Revert message of a builder-group precompile (see [`crate::addresses::BUILDER`]) when the
+/// kettle has no Ethereum execution backend configured.
+pub const NO_EXECUTION_BACKEND: &str = "no execution backend configured";
+
+/// Revert message of `doHTTPRequest` / `doHTTPRequest2` when the kettle has no HTTP client
+/// configured (no external network precompiles plugged in).
+pub const NO_NETWORK_BACKEND: &str =
+    "no network backend configured: outgoing HTTP requests are disabled on this kettle";
+
+impl PrecompileError {
+    /// [`FAILED_TO_DECODE_INPUT`].
+    pub fn decode_input() -> Self {
+        Self::new(FAILED_TO_DECODE_INPUT)
+    }
+}

@@ -5,6 +5,8 @@
 //! (read-your-writes, fetch order, access checks, limits); the backend (`kettle-store`) owns
 //! durability, encryption and the atomic commit of a whole [`StoreWriteSet`].
 
+pub mod memory;
+
 use std::collections::HashMap;
 
 use alloy_primitives::{Address, Bytes};
