@@ -1,14 +1,15 @@
 //! Read-only execution against the head state: `eth_call` and `eth_estimateGas`.
 
-use alloy_primitives::{Address, Bytes, Log, TxKind, B256, U256};
+use alloy_primitives::{Address, Bytes, Log, TxKind, U256};
 use revm::{
     context::{result::ExecutionResult, TxEnv},
     context_interface::result::EVMError,
     database::CacheDB,
-    Context, ExecuteEvm, MainBuilder, MainContext,
+    ExecuteEvm,
 };
+use suave_precompiles::SuaveEvm;
 
-use crate::{execute::SUAVE_SPEC, Chain, ChainError};
+use crate::{Chain, ChainError};
 
 /// Upper bound of gas for calls (also bounded by the block gas limit).
 pub const CALL_GAS_CAP: u64 = 50_000_000;
@@ -88,31 +89,27 @@ impl Chain {
             kind: req.to.map_or(TxKind::Create, TxKind::Call),
             value: req.value.unwrap_or_default(),
             data: req.data.clone(),
-            nonce: 0,
+            // Calls are not held to the sender's nonce: use the current one.
+            nonce: view
+                .account(&req.from.unwrap_or_default())?
+                .map_or(0, |a| a.nonce),
             chain_id: None,
             ..Default::default()
         };
-        let mut evm = Context::mainnet()
-            .with_db(CacheDB::new(&view))
-            .modify_cfg_chained(|cfg| {
-                cfg.set_spec_and_mainnet_gas_params(SUAVE_SPEC);
-                cfg.chain_id = self.chain_id();
-                cfg.disable_nonce_check = true;
-            })
-            .modify_block_chained(|b| {
-                b.number = U256::from(head.number);
-                b.timestamp = U256::from(head.timestamp);
-                b.beneficiary = head.beneficiary;
-                b.gas_limit = head.gas_limit;
-                // As geth's eth_call: an unpriced call is not held to the base fee.
-                b.basefee = if tx_price == 0 {
-                    0
-                } else {
-                    head.base_fee_per_gas.unwrap_or_default()
-                };
-                b.prevrandao = Some(B256::ZERO);
-            })
-            .build_mainnet();
+        let block = suave_precompiles::BlockContext {
+            number: head.number,
+            timestamp: head.timestamp,
+            // As geth's eth_call: an unpriced call is not held to the base fee.
+            basefee: if tx_price == 0 {
+                0
+            } else {
+                head.base_fee_per_gas.unwrap_or_default()
+            },
+            gas_limit: head.gas_limit,
+            coinbase: head.beneficiary,
+            difficulty: U256::from(1u64),
+        };
+        let mut evm = SuaveEvm::on_chain(CacheDB::new(&view), &block, self.chain_id());
         let result = evm.transact(tx).map_err(|e| match e {
             EVMError::Transaction(t) => CallError::Invalid(t.to_string()),
             EVMError::Database(db) => CallError::Chain(db),

@@ -14,8 +14,9 @@ use revm::{
     context_interface::result::EVMError,
     database::{AccountState, CacheDB},
     primitives::{hardfork::SpecId, KECCAK_EMPTY},
-    Context, ExecuteCommitEvm, MainBuilder, MainContext,
+    ExecuteCommitEvm,
 };
+use suave_precompiles::SuaveEvm;
 
 use crate::{
     db::StoredAccount,
@@ -25,7 +26,7 @@ use crate::{
 };
 
 /// The EVM rule set of the SUAVE chain.
-pub const SUAVE_SPEC: SpecId = SpecId::SHANGHAI;
+pub const SUAVE_SPEC: SpecId = suave_precompiles::evm::SPEC;
 
 /// A transaction turned into revm's form, or why it cannot be.
 pub fn tx_env(tx: &StoredTx, env: &SuaveTxEnvelope) -> Result<TxEnv, String> {
@@ -172,23 +173,15 @@ pub fn execute(
     block: &BlockContext,
     candidates: Vec<StoredTx>,
 ) -> Result<ExecutedTxs, ChainError> {
-    let cache = CacheDB::new(view);
-    let mut evm = Context::mainnet()
-        .with_db(cache)
-        .modify_cfg_chained(|cfg| {
-            cfg.set_spec_and_mainnet_gas_params(SUAVE_SPEC);
-            cfg.chain_id = block.chain_id;
-        })
-        .modify_block_chained(|b| {
-            b.number = U256::from(block.number);
-            b.timestamp = U256::from(block.timestamp);
-            b.beneficiary = block.beneficiary;
-            b.gas_limit = block.gas_limit;
-            b.basefee = block.base_fee;
-            b.difficulty = U256::ZERO;
-            b.prevrandao = Some(B256::ZERO);
-        })
-        .build_mainnet();
+    let block_ctx = suave_precompiles::BlockContext {
+        number: block.number,
+        timestamp: block.timestamp,
+        basefee: block.base_fee,
+        gas_limit: block.gas_limit,
+        coinbase: block.beneficiary,
+        difficulty: U256::from(1u64),
+    };
+    let mut evm = SuaveEvm::on_chain(CacheDB::new(view), &block_ctx, block.chain_id);
 
     let mut out = ExecutedTxs::default();
     for tx in candidates {
@@ -233,7 +226,7 @@ pub fn execute(
         }
     }
 
-    let db = &evm.ctx.journaled_state.database;
+    let db = evm.db_mut();
     for (address, account) in &db.cache.accounts {
         let change = match account.account_state {
             AccountState::None => continue,
