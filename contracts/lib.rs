@@ -23,6 +23,7 @@
 //! | [`forwarder`] | `Forwarder` | `contracts/test/Forwarder.sol` |
 //! | [`probe`] | `Probe`, `Retriever` | `contracts/test/Probe.sol` |
 //! | [`keccak_loop`] | `KeccakLoop` | `contracts/test/KeccakLoop.sol` |
+//! | [`network_suapp`] | `NetworkSuapp` | `contracts/test/NetworkSuapp.sol` |
 //!
 //! Each module holds what `sol!` generates for the artifact: a module named after the contract
 //! with its calls, events, errors, the structs it uses (grouped under a `Suave` sub-module when
@@ -188,6 +189,19 @@ pub mod keccak_loop {
     );
 }
 
+/// Bindings of the test SUAPP `NetworkSuapp` (`contracts/test/NetworkSuapp.sol`), used by the
+/// end-to-end tests of `suave-precompiles-network`: HTTP requests (a confidential header from the
+/// confidential inputs), `doHTTPRequest2` with an off-chain log, the `AWSALB` cookie through
+/// `contextGet`, `eth_sendBundle` submission and a MEV-Share flow (`newTransaction`, then
+/// `newMatch` fills the bundle and sends it with `mev_sendBundle`).
+pub mod network_suapp {
+    alloy_sol_types::sol!(
+        #[sol(all_derives)]
+        NetworkSuapp,
+        "out/NetworkSuapp.json"
+    );
+}
+
 /// `error PeekerReverted(address, bytes)`: how Suave.sol reports a failed precompile call.
 pub use suave::Suave::PeekerReverted;
 
@@ -251,6 +265,10 @@ pub const ARTIFACTS: &[Artifact] = &[
     Artifact {
         name: "KeccakLoop",
         json: include_str!("out/KeccakLoop.json"),
+    },
+    Artifact {
+        name: "NetworkSuapp",
+        json: include_str!("out/NetworkSuapp.json"),
     },
     Artifact {
         name: "Probe",
