@@ -63,23 +63,41 @@ pub const COLUMN_FAMILIES: [&str; 10] = [
 pub(crate) const META_HEAD: &[u8] = b"head";
 
 /// Opens (creating if needed) a RocksDB at `path` with the chain's column families plus any
-/// `extra` ones and any that already exist on disk.
+/// `extra` ones (default options) and any that already exist on disk.
 pub fn open_db(path: &Path, extra: &[&str]) -> Result<Arc<DB>, ChainError> {
+    open_db_with(
+        path,
+        extra
+            .iter()
+            .map(|n| ColumnFamilyDescriptor::new(*n, Options::default()))
+            .collect(),
+    )
+}
+
+/// Opens (creating if needed) a RocksDB at `path` with the chain's column families plus the
+/// `extra` descriptors of other components sharing the database (the confidential store).
+pub fn open_db_with(
+    path: &Path,
+    extra: Vec<ColumnFamilyDescriptor>,
+) -> Result<Arc<DB>, ChainError> {
     let mut opts = Options::default();
     opts.create_if_missing(true);
     opts.create_missing_column_families(true);
-    let mut names: Vec<String> = COLUMN_FAMILIES.iter().map(|s| s.to_string()).collect();
-    names.extend(extra.iter().map(|s| s.to_string()));
+    opts.set_keep_log_file_num(4);
+    let mut known: Vec<String> = COLUMN_FAMILIES.iter().map(|s| s.to_string()).collect();
+    known.extend(extra.iter().map(|d| d.name().to_string()));
+    let mut cfs: Vec<ColumnFamilyDescriptor> = COLUMN_FAMILIES
+        .iter()
+        .map(|n| ColumnFamilyDescriptor::new(*n, Options::default()))
+        .collect();
+    cfs.extend(extra);
     if let Ok(existing) = DB::list_cf(&opts, path) {
         for name in existing {
-            if !names.contains(&name) {
-                names.push(name);
+            if !known.contains(&name) {
+                cfs.push(ColumnFamilyDescriptor::new(name, Options::default()));
             }
         }
     }
-    let cfs = names
-        .into_iter()
-        .map(|n| ColumnFamilyDescriptor::new(n, Options::default()));
     Ok(Arc::new(DB::open_cf_descriptors(&opts, path, cfs)?))
 }
 

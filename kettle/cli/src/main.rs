@@ -1,18 +1,30 @@
 //! `kettle`: the command-line front end of the SUAVE kettle.
-//!
-//! Today it offers `version`; `dev` and `run` have their final shape (flags, config) but the
-//! node behind them is built in later work and they say so instead of pretending to run.
 
 mod cli;
+mod client;
 
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
-    init_tracing(cli.log.as_deref());
-    match cli::run(cli) {
+    let config = match cli::node_config(&cli.command) {
+        Ok(c) => c,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let filter = cli
+        .log
+        .clone()
+        .or_else(|| std::env::var("RUST_LOG").ok())
+        .or_else(|| config.as_ref().map(|c| c.log.clone()))
+        .unwrap_or_else(|| "info".into());
+    init_tracing(&filter);
+    match cli::run(cli, config) {
         Ok(code) => code,
         Err(err) => {
+            tracing::error!(error = %format!("{err:#}"), "kettle stopped");
             eprintln!("error: {err:#}");
             std::process::ExitCode::FAILURE
         }
@@ -20,11 +32,23 @@ fn main() -> std::process::ExitCode {
 }
 
 /// Logs go to stderr so stdout stays machine-readable (`kettle version`, `kettle forge`).
-fn init_tracing(filter: Option<&str>) {
-    let filter = tracing_subscriber::EnvFilter::try_new(filter.unwrap_or("info"))
+///
+/// jsonrpsee's TRACE events print whole request bodies and params, i.e. raw `0x43` requests
+/// with their confidential inputs; they are dropped whatever the filter says, so even
+/// `--log trace` never writes confidential inputs to the log.
+fn init_tracing(filter: &str) {
+    use tracing_subscriber::{layer::SubscriberExt, util::SubscriberInitExt, Layer};
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+    let no_request_bodies = tracing_subscriber::filter::filter_fn(|meta| {
+        !(*meta.level() == tracing::Level::TRACE && meta.target().starts_with("jsonrpsee"))
+    });
+    let _ = tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_filter(filter)
+                .with_filter(no_request_bodies),
+        )
         .try_init();
 }

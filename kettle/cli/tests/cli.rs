@@ -30,19 +30,36 @@ fn version_prints_semver_and_git_sha() {
 }
 
 #[test]
-fn dev_says_the_node_is_not_built_yet_and_fails() {
-    let dir = std::env::temp_dir().join(format!("kettle-cli-test-{}", std::process::id()));
+fn run_with_a_missing_config_fails_clearly() {
     let out = kettle()
-        .args(["dev", "--http-addr", "127.0.0.1:0", "--datadir"])
-        .arg(&dir)
+        .args(["run", "--config", "/nonexistent/kettle.toml"])
         .output()
-        .expect("run kettle dev");
-    assert_eq!(out.status.code(), Some(2));
+        .expect("run kettle run");
+    assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("not implemented"), "stderr: {stderr}");
     assert!(
-        !dir.exists(),
-        "dev must not create a data dir it does not use"
+        stderr.contains("/nonexistent/kettle.toml") && stderr.contains("configuration"),
+        "stderr: {stderr}"
+    );
+}
+
+#[test]
+fn run_with_a_bad_config_key_names_it() {
+    let dir = std::env::temp_dir().join(format!("kettle-cli-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("tmp dir");
+    let cfg = dir.join("kettle.toml");
+    std::fs::write(&cfg, "[rpc]\nadress = \"127.0.0.1:0\"\n").expect("write config");
+    let out = kettle()
+        .args(["run", "--config"])
+        .arg(&cfg)
+        .output()
+        .expect("run kettle run");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("unknown field") && stderr.contains("adress"),
+        "stderr: {stderr}"
     );
 }
 

@@ -96,7 +96,8 @@ pub trait EthApi {
     #[method(name = "getTransactionCount", blocking)]
     fn transaction_count(&self, address: Address, block: Option<BlockId>) -> RpcResult<U64>;
 
-    /// Suggested legacy gas price: suggested tip plus the next base fee.
+    /// Suggested legacy gas price: suggested tip plus the larger of the head's and the next
+    /// block's base fee.
     #[method(name = "gasPrice", blocking)]
     fn gas_price(&self) -> RpcResult<U256>;
 
@@ -585,7 +586,11 @@ impl EthApiServer for EthHandler {
 
     fn gas_price(&self) -> RpcResult<U256> {
         let tip = self.suggested_tip()?;
-        Ok(U256::from(tip) + U256::from(self.chain.next_base_fee()))
+        // A price that passes both checks it may meet: the mempool's (next block's base fee)
+        // and the confidential pipeline's (the head's base fee, as suave-geth checks a 0x43).
+        let head_base_fee = self.chain.head().1.base_fee_per_gas.unwrap_or_default();
+        let base = head_base_fee.max(self.chain.next_base_fee());
+        Ok(U256::from(tip) + U256::from(base))
     }
 
     fn max_priority_fee_per_gas(&self) -> RpcResult<U256> {

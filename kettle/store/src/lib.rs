@@ -72,8 +72,9 @@ use std::path::Path;
 
 pub use codec::{CommitManifest, LoggedWrite};
 pub use error::StoreOpenError;
+pub use layout::COLUMN_FAMILIES;
 pub use secret::KettleSecret;
-pub use store::{CommitReceipt, EncryptedStore, StoreOptions, VerifyReport};
+pub use store::{CommitReceipt, CommitWithError, EncryptedStore, StoreOptions, VerifyReport};
 pub use suave_precompiles::{StoreError, StoreLimits};
 
 /// Opens (creating if missing) the confidential store in `path`, sealed under `secret`,
@@ -85,4 +86,13 @@ pub fn open(
     limits: StoreLimits,
 ) -> Result<EncryptedStore, StoreOpenError> {
     StoreOptions::new(limits).open(path, secret)
+}
+
+/// Opens the store in a RocksDB shared with other components; see [`StoreOptions::open_in`].
+pub fn open_in(
+    db: std::sync::Arc<rocksdb::DB>,
+    secret: &KettleSecret,
+    options: StoreOptions,
+) -> Result<EncryptedStore, StoreOpenError> {
+    options.open_in(db, secret)
 }

@@ -3,7 +3,7 @@
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use alloy_primitives::{Address, Bytes};
 use kettle_primitives::{DataId, DataRecord};
@@ -77,6 +77,29 @@ impl StoreOptions {
     ) -> Result<EncryptedStore, StoreOpenError> {
         EncryptedStore::open_with(path.as_ref(), secret, self)
     }
+
+    /// Opens (initialising if new) the store inside an already open RocksDB shared with
+    /// other components (the node keeps the chain in the same database). `db` must have
+    /// been opened with [`crate::layout::column_family_descriptors`].
+    pub fn open_in(
+        self,
+        db: Arc<DB>,
+        secret: &KettleSecret,
+    ) -> Result<EncryptedStore, StoreOpenError> {
+        let path = db.path().to_path_buf();
+        EncryptedStore::open_db(db, &path, secret, self)
+    }
+}
+
+/// Why [`EncryptedStore::commit_local_with`] committed nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum CommitWithError<E> {
+    /// The write set was refused or could not be sealed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The caller's `finish` step failed.
+    #[error("{0}")]
+    Inner(E),
 }
 
 /// What a commit did, for the node and gossip.
@@ -127,7 +150,7 @@ struct WriteState {
 /// lock only for the existence check, sequence numbering and the single `WriteBatch` (all
 /// sealing happens before the lock is taken).
 pub struct EncryptedStore {
-    db: DB,
+    db: Arc<DB>,
     path: PathBuf,
     sealer: Sealer,
     hashers: Hashers,
@@ -188,10 +211,19 @@ impl EncryptedStore {
         secret: &KettleSecret,
         options: StoreOptions,
     ) -> Result<Self, StoreOpenError> {
-        let span = info_span!("store_open", path = %path.display(), epoch = field::Empty);
-        let _guard = span.enter();
         let cache = block_cache()?;
         let db = DB::open_cf_descriptors(&db_options(), path, column_family_descriptors(&cache))?;
+        Self::open_db(Arc::new(db), path, secret, options)
+    }
+
+    fn open_db(
+        db: Arc<DB>,
+        path: &Path,
+        secret: &KettleSecret,
+        options: StoreOptions,
+    ) -> Result<Self, StoreOpenError> {
+        let span = info_span!("store_open", path = %path.display(), epoch = field::Empty);
+        let _guard = span.enter();
         let meta = cf(&db, CF_META).map_err(|e| StoreOpenError::Corrupt(e.to_string()))?;
 
         match db.get_cf(meta, META_FORMAT)? {
@@ -316,6 +348,20 @@ impl EncryptedStore {
         writes: &StoreWriteSet,
     ) -> Result<Option<CommitReceipt>, StoreError> {
         self.apply(writes, self.local_origin(), false)
+    }
+
+    /// Like [`EncryptedStore::commit_local`], but `finish` writes the sealed batch, adding
+    /// its own entries first: the node persists a request's store writes and the kettle's
+    /// `0x50` transaction in one atomic RocksDB write. If `finish` fails, nothing of the set
+    /// is committed. `finish` runs under the commit lock: it must not call back into the
+    /// store's commit paths. Requires the database to be shared ([`StoreOptions::open_in`]).
+    pub fn commit_local_with<T, E>(
+        &self,
+        writes: &StoreWriteSet,
+        finish: impl FnOnce(WriteBatch) -> Result<T, E>,
+    ) -> Result<T, CommitWithError<E>> {
+        self.apply_with(writes, self.local_origin(), false, finish)
+            .map(|(_, t)| t)
     }
 
     /// Applies a write set received from kettle `origin` (store sync), atomically.
@@ -716,6 +762,23 @@ impl EncryptedStore {
         origin: Address,
         remote: bool,
     ) -> Result<Option<CommitReceipt>, StoreError> {
+        let write = |batch: WriteBatch| self.db.write_opt(batch, &self.write_opts).map_err(db_err);
+        match self.apply_with(ws, origin, remote, write) {
+            Ok((receipt, ())) => Ok(receipt),
+            Err(CommitWithError::Store(e) | CommitWithError::Inner(e)) => Err(e),
+        }
+    }
+
+    /// The commit path: validates and seals `ws`, then hands the complete batch to `finish`,
+    /// which must write it (possibly with more entries of its own). The store's in-memory
+    /// state advances only if `finish` succeeds.
+    fn apply_with<T, E>(
+        &self,
+        ws: &StoreWriteSet,
+        origin: Address,
+        remote: bool,
+        finish: impl FnOnce(WriteBatch) -> Result<T, E>,
+    ) -> Result<(Option<CommitReceipt>, T), CommitWithError<E>> {
         let span = info_span!(
             "store_commit",
             %origin,
@@ -726,7 +789,9 @@ impl EncryptedStore {
         );
         let _guard = span.enter();
         if ws.is_empty() {
-            return Ok(None);
+            return finish(WriteBatch::default())
+                .map(|t| (None, t))
+                .map_err(CommitWithError::Inner);
         }
         self.check_limits(ws)?;
 
@@ -738,7 +803,8 @@ impl EncryptedStore {
                 return Err(StoreError::Backend(format!(
                     "rejected write set: record {} has an id that does not match its fields",
                     r.id
-                )));
+                ))
+                .into());
             }
             if remote {
                 self.check_stores(r, origin)?;
@@ -768,7 +834,8 @@ impl EncryptedStore {
                 return Err(StoreError::AccessDenied {
                     id: w.id,
                     caller: w.caller,
-                });
+                }
+                .into());
             }
             if remote {
                 self.check_stores(record, origin)?;
@@ -863,19 +930,22 @@ impl EncryptedStore {
         if next_index_seq != state.next_index_seq {
             batch.put_cf(meta_cf, META_INDEX_SEQ, next_index_seq.to_be_bytes());
         }
-        self.db.write_opt(batch, &self.write_opts).map_err(db_err)?;
+        let finished = finish(batch).map_err(CommitWithError::Inner)?;
         state.next_index_seq = next_index_seq;
         state.origin_seqs.insert(origin, seq);
         drop(state);
 
         span.record("seq", seq);
         debug!(records_created, values_written, "committed");
-        Ok(Some(CommitReceipt {
-            origin,
-            seq,
-            records_created,
-            values_written,
-        }))
+        Ok((
+            Some(CommitReceipt {
+                origin,
+                seq,
+                records_created,
+                values_written,
+            }),
+            finished,
+        ))
     }
 }
 

@@ -1,0 +1,276 @@
+//! The operator's configuration file (`kettle run --config kettle.toml`) and the dev preset.
+//!
+//! Every key has a default; unknown keys are an error so a typo never silently falls back to
+//! a default. See `kettle/node/kettle.example.toml` for a documented example.
+
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    time::Duration,
+};
+
+use serde::Deserialize;
+use suave_precompiles::StoreLimits;
+use suave_precompiles_network::NetworkConfig;
+
+use crate::NodeError;
+
+/// Everything a kettle needs to start.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NodeConfig {
+    /// Data directory: the embedded RocksDB (chain and confidential store) lives here.
+    pub datadir: PathBuf,
+    /// Key file (created on first start, mode 0600); default `<datadir>/kettle-key.json`.
+    pub key_file: Option<PathBuf>,
+    /// Log filter in `tracing` syntax (`info`, `kettle_node=debug,info`).
+    pub log: String,
+    /// The SUAVE chain.
+    pub chain: ChainSection,
+    /// The JSON-RPC server.
+    pub rpc: RpcSection,
+    /// What SUAPPs may reach over HTTP (allow-list, aliases) and the Ethereum backend.
+    pub http: NetworkConfig,
+    /// Limits of the confidential store per request.
+    pub store: StoreSection,
+    /// Limits of the mempool.
+    pub pool: PoolSection,
+    /// Prometheus metrics and health endpoint.
+    pub metrics: MetricsSection,
+    /// Use the well-known dev kettle key instead of the key file (only `kettle dev`).
+    #[serde(skip)]
+    pub dev_keys: bool,
+}
+
+/// `[chain]`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ChainSection {
+    /// A geth-format genesis JSON file; absent: the dev chain (chain id 16813125) with this
+    /// kettle as the funded faucet.
+    pub genesis: Option<PathBuf>,
+    /// Block production: 0 seals a block as soon as transactions are pending (suave-geth
+    /// dev's Clique period 0); otherwise at most one block every this many milliseconds.
+    pub block_period_ms: u64,
+}
+
+/// `[rpc]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RpcSection {
+    /// Listen address of JSON-RPC over HTTP and WebSocket.
+    pub addr: SocketAddr,
+    /// Largest request body in bytes.
+    pub max_request_bytes: u32,
+    /// Largest response in bytes.
+    pub max_response_bytes: u32,
+    /// Most calls per batch (0 disables batches).
+    pub max_batch: u32,
+    /// Most simultaneous connections.
+    pub max_connections: u32,
+    /// Time limit of one call, in milliseconds.
+    pub call_timeout_ms: u64,
+    /// Origins allowed by CORS (`["*"]` for any); absent: no CORS headers.
+    pub cors: Option<Vec<String>>,
+    /// Most blocks one `eth_getLogs` may scan.
+    pub max_logs_block_range: u64,
+}
+
+/// `[store]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StoreSection {
+    /// Largest value a SUAPP may store, in bytes.
+    pub max_value_bytes: usize,
+    /// Most records one request may create.
+    pub max_records_per_request: usize,
+    /// Most values one request may write.
+    pub max_writes_per_request: usize,
+}
+
+/// `[pool]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PoolSection {
+    /// Most pending transactions.
+    pub max_transactions: usize,
+    /// Most pending transactions per sender.
+    pub max_per_sender: usize,
+}
+
+/// `[metrics]`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsSection {
+    /// Where to serve `GET /metrics` (Prometheus) and `GET /health`; absent: not served.
+    pub addr: Option<SocketAddr>,
+}
+
+impl Default for NodeConfig {
+    fn default() -> Self {
+        Self {
+            datadir: PathBuf::from("data"),
+            key_file: None,
+            log: "info".into(),
+            chain: ChainSection::default(),
+            rpc: RpcSection::default(),
+            http: NetworkConfig::default(),
+            store: StoreSection::default(),
+            pool: PoolSection::default(),
+            metrics: MetricsSection::default(),
+            dev_keys: false,
+        }
+    }
+}
+
+impl Default for RpcSection {
+    fn default() -> Self {
+        let d = kettle_rpc::RpcConfig::default();
+        Self {
+            addr: d.listen_addr,
+            max_request_bytes: d.max_request_body_bytes,
+            max_response_bytes: d.max_response_body_bytes,
+            max_batch: d.max_batch_len,
+            max_connections: d.max_connections,
+            call_timeout_ms: u64::try_from(d.call_timeout.as_millis()).unwrap_or(u64::MAX),
+            cors: d.cors_origins,
+            max_logs_block_range: d.max_logs_block_range,
+        }
+    }
+}
+
+impl Default for StoreSection {
+    fn default() -> Self {
+        let d = StoreLimits::default();
+        Self {
+            max_value_bytes: d.max_value_bytes,
+            max_records_per_request: d.max_records_per_request,
+            max_writes_per_request: d.max_writes_per_request,
+        }
+    }
+}
+
+impl Default for PoolSection {
+    fn default() -> Self {
+        let d = kettle_chain::PoolLimits::default();
+        Self {
+            max_transactions: d.max_transactions,
+            max_per_sender: d.max_per_sender,
+        }
+    }
+}
+
+impl NodeConfig {
+    /// Reads and validates a TOML configuration file.
+    pub fn from_file(path: &Path) -> Result<Self, NodeError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| NodeError::Config(format!("{}: {e}", path.display())))?;
+        Self::from_toml(&text).map_err(|e| NodeError::Config(format!("{}: {e}", path.display())))
+    }
+
+    /// Parses a TOML configuration.
+    pub fn from_toml(text: &str) -> Result<Self, NodeError> {
+        let cfg: Self = toml::from_str(text).map_err(|e| NodeError::Config(e.to_string()))?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// The `kettle dev` preset: the well-known dev kettle key, the dev chain, outgoing HTTP
+    /// to any public host and to this machine (for local test servers), metrics on
+    /// 127.0.0.1:9545.
+    pub fn dev(datadir: PathBuf, rpc_addr: SocketAddr) -> Self {
+        let mut cfg = Self {
+            datadir,
+            dev_keys: true,
+            ..Self::default()
+        };
+        cfg.rpc.addr = rpc_addr;
+        cfg.rpc.cors = Some(vec!["*".into()]);
+        cfg.http.allowed_hosts = vec![
+            "*".into(),
+            "localhost".into(),
+            "127.0.0.1".into(),
+            "::1".into(),
+        ];
+        cfg
+    }
+
+    /// Checks values serde cannot.
+    pub fn validate(&self) -> Result<(), NodeError> {
+        if self.datadir.as_os_str().is_empty() {
+            return Err(NodeError::Config("datadir is empty".into()));
+        }
+        if self.store.max_value_bytes == 0 {
+            return Err(NodeError::Config(
+                "store.max_value_bytes must be > 0".into(),
+            ));
+        }
+        self.rpc_config()
+            .validate()
+            .map_err(|e| NodeError::Config(e.to_string()))?;
+        Ok(())
+    }
+
+    /// The key file path.
+    pub fn key_file(&self) -> PathBuf {
+        self.key_file
+            .clone()
+            .unwrap_or_else(|| self.datadir.join("kettle-key.json"))
+    }
+
+    /// The store limits.
+    pub fn store_limits(&self) -> StoreLimits {
+        StoreLimits {
+            max_value_bytes: self.store.max_value_bytes,
+            max_records_per_request: self.store.max_records_per_request,
+            max_writes_per_request: self.store.max_writes_per_request,
+        }
+    }
+
+    /// The mempool limits.
+    pub fn pool_limits(&self) -> kettle_chain::PoolLimits {
+        kettle_chain::PoolLimits {
+            max_transactions: self.pool.max_transactions,
+            max_per_sender: self.pool.max_per_sender,
+            ..Default::default()
+        }
+    }
+
+    /// The JSON-RPC server configuration.
+    pub fn rpc_config(&self) -> kettle_rpc::RpcConfig {
+        kettle_rpc::RpcConfig {
+            listen_addr: self.rpc.addr,
+            max_request_body_bytes: self.rpc.max_request_bytes,
+            max_response_body_bytes: self.rpc.max_response_bytes,
+            max_batch_len: self.rpc.max_batch,
+            max_connections: self.rpc.max_connections,
+            call_timeout: Duration::from_millis(self.rpc.call_timeout_ms),
+            cors_origins: self.rpc.cors.clone(),
+            max_logs_block_range: self.rpc.max_logs_block_range,
+            ..Default::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn example_config_parses() {
+        let cfg =
+            NodeConfig::from_toml(include_str!("../kettle.example.toml")).expect("example parses");
+        assert_eq!(cfg.rpc.addr.to_string(), "127.0.0.1:8545");
+        assert_eq!(cfg.http.allowed_hosts, vec!["api.example.com".to_string()]);
+        assert_eq!(cfg.chain.block_period_ms, 0);
+    }
+
+    #[test]
+    fn typos_and_bad_values_are_errors() {
+        let err = NodeConfig::from_toml("[rpc]\nadress = \"127.0.0.1:1\"").unwrap_err();
+        assert!(err.to_string().contains("unknown field"), "{err}");
+        let err = NodeConfig::from_toml("[store]\nmax_value_bytes = 0").unwrap_err();
+        assert!(err.to_string().contains("max_value_bytes"), "{err}");
+        assert!(NodeConfig::from_toml("").is_ok());
+    }
+}

@@ -1,0 +1,248 @@
+//! Start-up, the background services of a running kettle, and graceful shutdown.
+
+use std::{net::SocketAddr, path::Path, sync::Arc, time::Duration};
+
+use kettle_chain::{Chain, ChainSpec};
+use kettle_rpc::RpcHandle;
+use kettle_store::EncryptedStore;
+use suave_precompiles::ExternalPrecompiles;
+use suave_precompiles_network::{config::SecretHex, Network};
+use tokio::{sync::watch, task::JoinHandle};
+use tracing::{error, info, warn};
+
+use crate::{config::NodeConfig, keys::KettleKeys, metrics, pipeline::Pipeline, NodeError};
+
+/// A running kettle.
+pub struct NodeHandle {
+    rpc: RpcHandle,
+    chain: Arc<Chain>,
+    store: Arc<EncryptedStore>,
+    address: alloy_primitives::Address,
+    metrics_addr: Option<SocketAddr>,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for NodeHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NodeHandle")
+            .field("rpc", &self.rpc.local_addr())
+            .field("kettle", &self.address)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The RocksDB directory inside the data dir.
+pub fn db_path(datadir: &Path) -> std::path::PathBuf {
+    datadir.join("db")
+}
+
+/// Starts a kettle: keys, database (chain and confidential store in one RocksDB), MEVM
+/// pipeline, JSON-RPC, block production and metrics.
+pub async fn launch(config: NodeConfig) -> Result<NodeHandle, NodeError> {
+    config.validate()?;
+    std::fs::create_dir_all(&config.datadir)
+        .map_err(|e| NodeError::Config(format!("data dir {}: {e}", config.datadir.display())))?;
+    let keys = Arc::new(if config.dev_keys {
+        KettleKeys::dev()
+    } else {
+        KettleKeys::load_or_create(&config.key_file())?
+    });
+    let spec = match &config.chain.genesis {
+        Some(path) => ChainSpec::from_genesis_file(path)?,
+        None => ChainSpec::dev(keys.address()),
+    };
+    info!(kettle = %keys.address(), chain_id = spec.chain_id(), datadir = %config.datadir.display(), "starting kettle");
+
+    let db = kettle_chain::db::open_db(&db_path(&config.datadir), &kettle_store::COLUMN_FAMILIES)?;
+    let store = Arc::new(
+        kettle_store::open_in(
+            db.clone(),
+            &kettle_store::KettleSecret::from_array(keys.store_secret().0),
+            kettle_store::StoreOptions::new(config.store_limits())
+                .with_local_kettles(vec![keys.address()]),
+        )
+        .map_err(|e| NodeError::Store(e.to_string()))?,
+    );
+    let chain = Arc::new(Chain::open(db.clone(), spec, config.pool_limits())?);
+
+    let mut net_cfg = config.http.clone();
+    if net_cfg.bundle_signing_key.is_none() {
+        net_cfg.bundle_signing_key = Some(SecretHex(alloy_primitives::hex::encode(
+            keys.bundle_signing.to_bytes(),
+        )));
+    }
+    let network: Arc<dyn ExternalPrecompiles> =
+        Arc::new(Network::new(net_cfg).map_err(|e| NodeError::Network(e.to_string()))?);
+    let pipeline = Pipeline::new(
+        chain.clone(),
+        store.clone(),
+        keys.clone(),
+        Some(network),
+        config.store_limits(),
+    );
+
+    let handle = metrics::install()?;
+    let (shutdown, shutdown_rx) = watch::channel(false);
+    let mut tasks = Vec::new();
+    let metrics_addr = match config.metrics.addr {
+        Some(addr) => {
+            let (bound, task) =
+                metrics::serve(addr, handle, chain.clone(), shutdown_rx.clone()).await?;
+            tasks.push(task);
+            Some(bound)
+        }
+        None => None,
+    };
+    tasks.push(tokio::spawn(produce_blocks(
+        chain.clone(),
+        Duration::from_millis(config.chain.block_period_ms),
+        shutdown_rx.clone(),
+    )));
+    tasks.push(tokio::spawn(report_db_size(
+        db_path(&config.datadir),
+        shutdown_rx,
+    )));
+
+    let rpc = kettle_rpc::start(config.rpc_config(), chain.clone(), Arc::new(pipeline)).await?;
+    info!(http = %rpc.http_url(), ws = %rpc.ws_url(), kettle = %keys.address(), "kettle ready");
+    Ok(NodeHandle {
+        rpc,
+        chain,
+        store,
+        address: keys.address(),
+        metrics_addr,
+        shutdown,
+        tasks,
+    })
+}
+
+impl NodeHandle {
+    /// Where JSON-RPC listens.
+    pub fn rpc_addr(&self) -> SocketAddr {
+        self.rpc.local_addr()
+    }
+
+    /// Where `/metrics` and `/health` are served, if enabled.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
+    }
+
+    /// The kettle address.
+    pub fn kettle_address(&self) -> alloy_primitives::Address {
+        self.address
+    }
+
+    /// The chain.
+    pub fn chain(&self) -> &Arc<Chain> {
+        &self.chain
+    }
+
+    /// Stops accepting requests, lets in-flight ones finish, stops background tasks and
+    /// flushes RocksDB.
+    pub async fn stop(self) {
+        info!("shutting down");
+        self.rpc.stop().await;
+        let _ = self.shutdown.send(true);
+        for task in self.tasks {
+            let _ = task.await;
+        }
+        if let Err(e) = self.store.flush() {
+            warn!(error = %e, "flushing the confidential store failed");
+        }
+        if let Err(e) = self.chain.db().flush() {
+            warn!(error = %e, "flushing the chain database failed");
+        }
+        info!("stopped");
+    }
+}
+
+/// Seals blocks: as soon as transactions are pending (period 0, suave-geth dev's Clique
+/// period 0), or at most one block per period.
+async fn produce_blocks(chain: Arc<Chain>, period: Duration, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        if chain.pending_count() == 0 {
+            tokio::select! {
+                _ = chain.pending_transaction() => {}
+                _ = shutdown.changed() => return,
+            }
+        }
+        if !period.is_zero() {
+            tokio::select! {
+                _ = tokio::time::sleep(period) => {}
+                _ = shutdown.changed() => return,
+            }
+        }
+        let c = chain.clone();
+        let produced = tokio::task::spawn_blocking(move || {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or_default();
+            c.produce_block(now, alloy_primitives::Address::ZERO)
+        })
+        .await;
+        match produced {
+            Ok(Ok(Some(block))) => {
+                metrics::record_head(block.header.number, block.transactions.len())
+            }
+            Ok(Ok(None)) => {}
+            Ok(Err(e)) => {
+                error!(error = %e, "block production failed");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            Err(e) => error!(error = %e, "block production task panicked"),
+        }
+        if *shutdown.borrow() {
+            return;
+        }
+    }
+}
+
+/// Updates the database size gauge every 30 s.
+async fn report_db_size(path: std::path::PathBuf, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        let size = dir_size(&path);
+        metrics::record_db_size(size);
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(30)) => {}
+            _ = shutdown.changed() => return,
+        }
+    }
+}
+
+fn dir_size(path: &Path) -> u64 {
+    std::fs::read_dir(path)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter_map(|e| e.metadata().ok())
+                .filter(|m| m.is_file())
+                .map(|m| m.len())
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
