@@ -19,6 +19,8 @@ pub const DEFAULT_MAX_TIMEOUT_MS: u64 = 30_000;
 pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 4 * 1024 * 1024;
 /// Redirect limit per request (Go's `net/http` default).
 pub const DEFAULT_MAX_REDIRECTS: u32 = 10;
+/// Total time all network calls of one confidential request may take, in milliseconds.
+pub const DEFAULT_MAX_RUN_MS: u64 = 60_000;
 
 /// What the network and builder precompiles may reach, and how.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
@@ -51,6 +53,10 @@ pub struct NetworkConfig {
     /// Go's redirect limit: a request fails at its `max_redirects`-th redirect response
     /// (Go: "stopped after 10 redirects", after 9 redirects followed).
     pub max_redirects: u32,
+    /// Wall-clock budget, in milliseconds, of all network calls of one confidential request
+    /// together; each call's timeout is cut to what is left, and a call with nothing left
+    /// fails. (suave-geth has no such bound.)
+    pub max_run_ms: u64,
 }
 
 impl Default for NetworkConfig {
@@ -64,6 +70,7 @@ impl Default for NetworkConfig {
             max_timeout_ms: DEFAULT_MAX_TIMEOUT_MS,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             max_redirects: DEFAULT_MAX_REDIRECTS,
+            max_run_ms: DEFAULT_MAX_RUN_MS,
         }
     }
 }

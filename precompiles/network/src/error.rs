@@ -36,6 +36,10 @@ pub enum NetworkError {
     /// lets `*` reach internal hosts (see the crate docs).
     #[error("domain {0} resolves only to internal addresses, which are not allowed")]
     InternalAddress(String),
+    /// The request's network time budget ([`crate::NetworkConfig::max_run_ms`]) is spent: a
+    /// SUAPP cannot keep a kettle busy with an unbounded chain of slow calls.
+    #[error("network time budget of this request is exhausted ({0} ms)")]
+    RunBudgetExhausted(u64),
     /// A request header is not of the form `Name:Value`.
     #[error("incorrect header format '{0}', no ':' present")]
     BadHeader(String),
@@ -120,6 +124,7 @@ impl NetworkError {
             Self::InvalidUrl { .. } => "invalid_url",
             Self::DomainNotAllowed(_) => "domain_not_allowed",
             Self::InternalAddress(_) => "internal_address",
+            Self::RunBudgetExhausted(_) => "run_budget_exhausted",
             Self::BadHeader(_) => "bad_header",
             Self::HttpStatus { .. } => "http_status",
             Self::Transport { .. } => "transport",

@@ -27,6 +27,8 @@ use crate::Network;
 pub struct NetworkRun<'a> {
     net: &'a Network,
     cookies: CookieJar,
+    /// When this request's network time budget runs out.
+    deadline: std::time::Instant,
 }
 
 fn decode<C: SolCall>(input: &[u8]) -> Result<C, NetworkError> {
@@ -39,7 +41,20 @@ impl<'a> NetworkRun<'a> {
         Self {
             net,
             cookies: CookieJar::default(),
+            deadline: std::time::Instant::now()
+                + std::time::Duration::from_millis(net.config.max_run_ms),
         }
+    }
+
+    /// `wanted` cut to what is left of the request's network time budget.
+    fn budget(&self, wanted: std::time::Duration) -> Result<std::time::Duration, NetworkError> {
+        let left = self
+            .deadline
+            .saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            return Err(NetworkError::RunBudgetExhausted(self.net.config.max_run_ms));
+        }
+        Ok(wanted.min(left))
     }
 
     /// The precompile at `address` on its selector-less ABI `input`, with a typed error.
@@ -187,6 +202,7 @@ impl<'a> NetworkRun<'a> {
                 self.net.signer.header_value(&request.body)?,
             ));
         }
+        let timeout = self.budget(self.net.config.timeout_for(request.timeout))?;
         let ctx = Context {
             policy: &self.net.policy,
             resolver: self.net.resolver.as_ref(),
@@ -204,7 +220,7 @@ impl<'a> NetworkRun<'a> {
                 target,
                 headers,
                 body: request.body.to_vec(),
-                timeout: self.net.config.timeout_for(request.timeout),
+                timeout,
             },
         )
     }
@@ -231,7 +247,7 @@ impl<'a> NetworkRun<'a> {
             &RpcContext {
                 client: self.net.client.as_ref(),
                 resolver: self.net.resolver.as_ref(),
-                timeout: self.net.config.timeout_for(0),
+                timeout: self.budget(self.net.config.timeout_for(0))?,
                 max_body: self.net.config.max_response_bytes,
             },
             contract,

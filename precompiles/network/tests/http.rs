@@ -230,6 +230,40 @@ fn timeout_is_honoured_and_capped() {
 }
 
 #[test]
+fn a_request_has_one_network_time_budget_for_all_its_calls() {
+    let server = TestServer::start(|_| Reply::ok("late").delayed(Duration::from_millis(300)));
+    let mut cfg = config(&["127.0.0.1"]);
+    cfg.max_run_ms = 500;
+    let net = Network::new(cfg).unwrap();
+    let mut run = net.begin();
+    let started = Instant::now();
+    // The first call fits; the second is cut to what is left and times out; then nothing
+    // is left and calls fail at once without reaching the server.
+    assert_eq!(
+        http1(run.as_mut(), request("GET", &server.url("/1"))).unwrap(),
+        b"late"
+    );
+    assert!(http1(run.as_mut(), request("GET", &server.url("/2"))).is_err());
+    let err = http1(run.as_mut(), request("GET", &server.url("/3"))).unwrap_err();
+    assert_eq!(
+        err,
+        "network time budget of this request is exhausted (500 ms)"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(server.requests().len(), 2);
+    // A new request starts with a fresh budget.
+    let mut run = net.begin();
+    assert_eq!(
+        http1(run.as_mut(), request("GET", &server.url("/4"))).unwrap(),
+        b"late"
+    );
+}
+
+#[test]
 fn response_body_is_capped() {
     let server = TestServer::start(|r| {
         let n: usize = r.path.trim_start_matches('/').parse().unwrap_or(0);
