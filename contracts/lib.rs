@@ -11,6 +11,7 @@
 //! | [`precompiles`] | interface `SuavePrecompiles` | `contracts/src/SuavePrecompiles.sol` |
 //! | [`suave_abi_check`] | contract `SuaveAbiCheck` | `contracts/src/test/SuaveAbiCheck.sol` |
 //! | [`hello`] | SUAPP `Hello` | `suapps/hello/Hello.sol` |
+//! | [`vault`] | SUAPP `Vault` | `suapps/vault/Vault.sol` |
 //!
 //! Test contracts of the MEVM (`contracts/test/`, compiled and exposed like the others, used by
 //! the tests of `suave-precompiles` and later crates):
@@ -107,6 +108,19 @@ pub mod hello {
         #[sol(all_derives)]
         Hello,
         "out/Hello.json"
+    );
+}
+
+/// Bindings of the example SUAPP `Vault` (`suapps/vault/Vault.sol`): `store()` keeps the
+/// confidential inputs in a new data record and returns the calldata of `onStored(id)`, which
+/// emits `SecretStored(id)`; `reveal(ids)` reads those secrets back in a later request and
+/// returns the calldata of `onRevealed`, which emits `SecretRevealed(id, keccak256(secret),
+/// length)` per record.
+pub mod vault {
+    alloy_sol_types::sol!(
+        #[sol(all_derives)]
+        Vault,
+        "out/Vault.json"
     );
 }
 
@@ -301,5 +315,9 @@ pub const ARTIFACTS: &[Artifact] = &[
     Artifact {
         name: "SuavePrecompiles",
         json: include_str!("out/SuavePrecompiles.json"),
+    },
+    Artifact {
+        name: "Vault",
+        json: include_str!("out/Vault.json"),
     },
 ];
