@@ -407,12 +407,12 @@ async fn calls_and_gas_estimates() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gas_price_and_fee_history() {
     let node = TestNode::start().await;
-    // no transactions yet: the default tip (1 wei) over the next base fee (7/8 gwei after
-    // the empty genesis)
+    // no transactions yet: the default tip (1 wei) over the larger of the head's base fee
+    // (1 gwei at genesis, what a 0x43 is checked against) and the next one (7/8 gwei)
     let tip: U256 = node.call("eth_maxPriorityFeePerGas", rpc_params![]).await;
     assert_eq!(tip, U256::from(1u64));
     let price: U256 = node.call("eth_gasPrice", rpc_params![]).await;
-    assert_eq!(price, U256::from(GWEI * 7 / 8 + 1));
+    assert_eq!(price, U256::from(GWEI + 1));
 
     for nonce in 0..3 {
         let tx = eip1559(
@@ -427,8 +427,9 @@ async fn gas_price_and_fee_history() {
     let tip: U256 = node.call("eth_maxPriorityFeePerGas", rpc_params![]).await;
     assert_eq!(tip, U256::from(3u64), "tips of recent blocks");
     let next_base = node.chain.next_base_fee();
+    let head_base = node.chain.head().1.base_fee_per_gas.expect("london");
     let price: U256 = node.call("eth_gasPrice", rpc_params![]).await;
-    assert_eq!(price, U256::from(u128::from(next_base) + 3));
+    assert_eq!(price, U256::from(u128::from(next_base.max(head_base)) + 3));
 
     let history: FeeHistory = node
         .call(
