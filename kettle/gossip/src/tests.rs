@@ -1,0 +1,310 @@
+//! Network tests: real swarms on 127.0.0.1 with OS-assigned ports.
+
+use std::time::Duration;
+
+use alloy_primitives::{Address, Bytes};
+use alloy_signer_local::PrivateKeySigner;
+use libp2p::Multiaddr;
+use suave_precompiles::StoreWriteSet;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::{
+    split_by_store,
+    store_sync::tests::{record, write},
+    BroadcastTopic, DropReason, Envelope, GossipConfig, GossipError, GossipEvent, GossipHandle,
+    GossipService, MessageKind, StoreSync,
+};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+struct Node {
+    handle: GossipHandle,
+    events: mpsc::Receiver<GossipEvent>,
+    _stop: oneshot::Sender<()>,
+}
+
+async fn node(key: &PrivateKeySigner, cluster: &[Address], bootstrap: Vec<Multiaddr>) -> Node {
+    let mut config = GossipConfig::new(
+        "/ip4/127.0.0.1/tcp/0".parse().expect("addr"),
+        cluster.to_vec(),
+    );
+    config.bootstrap = bootstrap;
+    config.max_message_bytes = 4096;
+    config.redial_interval = Duration::from_millis(200);
+    let (service, handle, events) = GossipService::start(config, key.clone())
+        .await
+        .expect("start");
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(service.run(async move {
+        let _ = stopped.await;
+    }));
+    Node {
+        handle,
+        events,
+        _stop: stop,
+    }
+}
+
+fn addrs(n: &Node) -> Vec<Multiaddr> {
+    n.handle.listen_addrs().to_vec()
+}
+
+async fn wait_connected(n: &Node, kettles: &[Address]) {
+    tokio::time::timeout(WAIT, async {
+        loop {
+            let connected = n.handle.connected_kettles().await.expect("running");
+            if kettles.iter().all(|k| connected.contains(k)) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("peers verified in time");
+}
+
+async fn wait_drops(n: &Node, reason: DropReason, at_least: u64) {
+    tokio::time::timeout(WAIT, async {
+        while n.handle.drops().get(reason) < at_least {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("expected {at_least} drops of {}", reason.as_str()));
+}
+
+/// Publishes once gossipsub knows a subscribed peer (subscriptions are exchanged
+/// asynchronously after connecting).
+async fn publish_retry(n: &Node, topic: BroadcastTopic, payload: &'static [u8]) {
+    tokio::time::timeout(WAIT, async {
+        loop {
+            match n.handle.publish(topic, Bytes::from_static(payload)).await {
+                Ok(_) => return,
+                Err(GossipError::Publish(_)) => {
+                    tokio::time::sleep(Duration::from_millis(100)).await
+                }
+                Err(e) => panic!("publish: {e}"),
+            }
+        }
+    })
+    .await
+    .expect("published");
+}
+
+async fn publish_raw_retry(n: &Node, bytes: Vec<u8>) {
+    tokio::time::timeout(WAIT, async {
+        loop {
+            match n
+                .handle
+                .publish_raw(BroadcastTopic::Blocks, bytes.clone())
+                .await
+            {
+                Ok(_) => return,
+                Err(GossipError::Publish(_)) => {
+                    tokio::time::sleep(Duration::from_millis(100)).await
+                }
+                Err(e) => panic!("publish: {e}"),
+            }
+        }
+    })
+    .await
+    .expect("published");
+}
+
+/// Next broadcast payload (skipping peer events).
+async fn next_broadcast(n: &mut Node) -> Envelope {
+    tokio::time::timeout(WAIT, async {
+        loop {
+            match n.events.recv().await.expect("events open") {
+                GossipEvent::Broadcast { envelope, .. } => return envelope,
+                _ => continue,
+            }
+        }
+    })
+    .await
+    .expect("broadcast received")
+}
+
+/// Everything received within `d`.
+async fn drain(n: &mut Node, d: Duration) -> Vec<GossipEvent> {
+    let mut out = Vec::new();
+    let deadline = tokio::time::Instant::now() + d;
+    while let Ok(Some(ev)) = tokio::time::timeout_at(deadline, n.events.recv()).await {
+        out.push(ev);
+    }
+    out
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_millis() as u64
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn broadcast_reaches_cluster_and_bad_messages_are_dropped() {
+    let (ka, kb, kc, kx) = (
+        PrivateKeySigner::random(),
+        PrivateKeySigner::random(),
+        PrivateKeySigner::random(),
+        PrivateKeySigner::random(),
+    );
+    let cluster = [ka.address(), kb.address(), kc.address()];
+    let mut a = node(&ka, &cluster, vec![]).await;
+    let mut b = node(&kb, &cluster, addrs(&a)).await;
+    let mut c = node(&kc, &cluster, addrs(&a)).await;
+    wait_connected(&a, &[kb.address(), kc.address()]).await;
+    wait_connected(&b, &[ka.address()]).await;
+    wait_connected(&c, &[ka.address()]).await;
+
+    // A signed broadcast reaches both others, with A as verified origin.
+    publish_retry(&a, BroadcastTopic::Blocks, b"block-1").await;
+    for n in [&mut b, &mut c] {
+        let env = next_broadcast(n).await;
+        assert_eq!(
+            (env.origin, env.payload.as_ref()),
+            (ka.address(), &b"block-1"[..])
+        );
+        assert_eq!(env.kind, MessageKind::Block);
+    }
+
+    // A kettle outside the allow-list (it lists itself so it runs) is refused at the
+    // handshake and its broadcasts are dropped.
+    let x_cluster = [ka.address(), kx.address()];
+    let x = node(&kx, &x_cluster, addrs(&a)).await;
+    wait_drops(&a, DropReason::NotAllowed, 1).await; // its peer binding
+    publish_retry(&x, BroadcastTopic::Blocks, b"forged").await;
+    wait_drops(&a, DropReason::NotAllowed, 2).await;
+
+    // Tampered signature, replay and oversize, all from cluster member B (raw bytes).
+    let seq = u64::MAX / 2;
+    let mut tampered = Envelope::sign(
+        &kb,
+        MessageKind::Block,
+        seq,
+        now_ms(),
+        Bytes::from_static(b"t"),
+    )
+    .expect("sign")
+    .encode();
+    let n = tampered.len();
+    tampered[n - 40] ^= 0x01; // inside r
+    publish_raw_retry(&b, tampered).await;
+    wait_drops(&a, DropReason::BadSignature, 1).await;
+
+    let replayed = Envelope::sign(
+        &kb,
+        MessageKind::Block,
+        seq + 1,
+        now_ms(),
+        Bytes::from_static(b"replay-me"),
+    )
+    .expect("sign")
+    .encode();
+    publish_raw_retry(&b, replayed.clone()).await;
+    publish_raw_retry(&b, replayed).await;
+    wait_drops(&a, DropReason::Replay, 1).await;
+
+    let big = Envelope::sign(
+        &kb,
+        MessageKind::Block,
+        seq + 2,
+        now_ms(),
+        vec![7u8; 5000].into(),
+    )
+    .expect("sign")
+    .encode();
+    publish_raw_retry(&b, big).await;
+    wait_drops(&a, DropReason::Oversized, 1).await;
+
+    // A delivered exactly one copy of the replayed message and nothing else.
+    let got: Vec<_> = drain(&mut a, Duration::from_millis(500))
+        .await
+        .into_iter()
+        .filter_map(|e| match e {
+            GossipEvent::Broadcast { envelope, .. } => Some(envelope.payload),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(got, vec![Bytes::from_static(b"replay-me")]);
+    // The publish API refuses oversize locally.
+    assert!(matches!(
+        b.handle
+            .publish(BroadcastTopic::Blocks, vec![0u8; 5000].into())
+            .await,
+        Err(GossipError::Envelope(_))
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn store_writes_reach_only_allowed_kettles_and_never_the_topic() {
+    const SECRET: &[u8] = b"CONFIDENTIAL-VALUE-4f1c";
+    const USER_INPUTS: &[u8] = b"user-confidential-inputs-9d2e";
+    let (ka, kb, kc) = (
+        PrivateKeySigner::random(),
+        PrivateKeySigner::random(),
+        PrivateKeySigner::random(),
+    );
+    let cluster = [ka.address(), kb.address(), kc.address()];
+    let a = node(&ka, &cluster, vec![]).await;
+    let mut b = node(&kb, &cluster, addrs(&a)).await;
+    let mut c = node(&kc, &cluster, addrs(&a)).await;
+    wait_connected(&a, &[kb.address(), kc.address()]).await;
+
+    // A record stored by a request on A that allows A and B only.
+    let ws = StoreWriteSet {
+        records: vec![record(1, &[ka.address(), kb.address()])],
+        writes: vec![write(1, SECRET)],
+    };
+    let split = split_by_store(&ws, ka.address(), |_| None);
+    assert_eq!(
+        split.keys().copied().collect::<Vec<_>>(),
+        vec![kb.address()]
+    );
+    let sync = StoreSync {
+        commit_seq: 1,
+        write_set: split[&kb.address()].clone(),
+    };
+    // The wire payload has no room for a request's confidential inputs.
+    assert!(!sync
+        .encode()
+        .windows(USER_INPUTS.len())
+        .any(|w| w == USER_INPUTS));
+
+    a.handle
+        .send_store_writes(kb.address(), sync.clone())
+        .await
+        .expect("B accepts");
+    // Sending the record to a kettle it does not allow is refused before any byte leaves.
+    assert!(matches!(
+        a.handle.send_store_writes(kc.address(), sync.clone()).await,
+        Err(GossipError::NotAllowedStore(_))
+    ));
+    // Public traffic continues on the topic meanwhile.
+    publish_retry(&a, BroadcastTopic::Transactions, b"tx-1").await;
+
+    let b_events = drain(&mut b, Duration::from_secs(2)).await;
+    let c_events = drain(&mut c, Duration::from_secs(2)).await;
+    let received: Vec<_> = b_events
+        .iter()
+        .filter_map(|e| match e {
+            GossipEvent::StoreWrites { origin, sync, .. } => Some((*origin, sync.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(received, vec![(ka.address(), sync)]);
+    assert!(!c_events
+        .iter()
+        .any(|e| matches!(e, GossipEvent::StoreWrites { .. })));
+    // Whatever B and C saw on the gossipsub topics never carries the value.
+    let mut broadcasts = 0;
+    for ev in b_events.iter().chain(&c_events) {
+        if let GossipEvent::Broadcast { envelope, .. } = ev {
+            broadcasts += 1;
+            let bytes = envelope.encode();
+            assert!(!bytes.windows(SECRET.len()).any(|w| w == SECRET));
+        }
+    }
+    assert_eq!(broadcasts, 2, "tx-1 reached B and C");
+}
