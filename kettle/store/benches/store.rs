@@ -4,7 +4,14 @@
 //! against one raw `WriteBatch` of 16 puts. Gets read single committed values. Each pair
 //! runs with synced commits (production) and unsynced ones (where the crypto cost shows).
 //! After criterion's groups the bench times each pair again in interleaved rounds and prints
-//! the encrypted/raw throughput ratios. `cargo bench -p kettle-store --bench store`.
+//! the encrypted/raw throughput ratios. `cargo bench -p kettle-store --bench store`; only the
+//! ratio rounds: `-- ratios` (or `ratios_get`, `ratios_put`, with `_sync`/`_nosync`).
+//!
+//! What the raw baseline does per get: look up the column family, turn the caller's key
+//! string into a 32-byte key with an unkeyed mix (the store uses record id ‖ HMAC instead),
+//! `get_cf` (a pinned read plus a copy into a fresh `Vec`). The store's get does the same
+//! reads and copy, plus the HMAC of the key and the AES-GCM open of the copy. Neither side
+//! caches anything beyond RocksDB's block cache (same size and options on both).
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -119,12 +126,14 @@ impl Encrypted {
 }
 
 /// Raw RocksDB: same DB and column-family options, same write options, keys shaped like the
-/// store's value keys (32 bytes, spread out).
+/// store's value keys (32 bytes, spread out). Gets name values by the same key strings as
+/// [`Encrypted`] (held the same way), so both sides read the caller's key from memory.
 struct Raw {
     _dir: tempfile::TempDir,
     db: DB,
     write_opts: WriteOptions,
     values: Vec<Bytes>,
+    keys: Vec<String>,
     next: u64,
 }
 
@@ -140,10 +149,15 @@ impl Raw {
             db,
             write_opts,
             values: (0..PER_COMMIT as u64).map(value).collect(),
+            keys: (0..PREFILL).map(|i| format!("key-{i}")).collect(),
             next: 0,
         };
         for chunk in (0..PREFILL as u64).collect::<Vec<_>>().chunks(PER_COMMIT) {
-            let batch = me.batch(chunk.iter().map(|&i| (Self::key(i), value(i))));
+            let batch = me.batch(
+                chunk
+                    .iter()
+                    .map(|&i| (Self::name(&me.keys[i as usize]), value(i))),
+            );
             me.db.write_opt(batch, &me.write_opts).expect("prefill");
         }
         for name in layout::COLUMN_FAMILIES {
@@ -160,6 +174,17 @@ impl Raw {
         k[16..24].copy_from_slice(&mix(n).to_be_bytes());
         k[24..].copy_from_slice(&mix(!n).to_be_bytes());
         k
+    }
+
+    /// The RocksDB key of key string `key`: like [`Raw::key`], from an unkeyed mix of the
+    /// string's bytes (a plain store also has to read the caller's key string).
+    fn name(key: &str) -> [u8; 32] {
+        let h = key.as_bytes().chunks(8).fold(key.len() as u64, |h, c| {
+            let mut w = [0u8; 8];
+            w[..c.len()].copy_from_slice(c);
+            mix(h ^ u64::from_le_bytes(w))
+        });
+        Self::key(h)
     }
 
     fn batch(&self, items: impl Iterator<Item = ([u8; 32], Bytes)>) -> WriteBatch {
@@ -186,7 +211,7 @@ impl Raw {
     fn get(&self, i: usize) -> Vec<u8> {
         let cf = self.db.cf_handle(layout::CF_VALUES).expect("cf");
         self.db
-            .get_cf(cf, Self::key((i % PREFILL) as u64))
+            .get_cf(cf, Self::name(&self.keys[i % PREFILL]))
             .expect("get")
             .expect("present")
     }
@@ -271,41 +296,10 @@ fn median(mut xs: Vec<f64>) -> f64 {
 /// Interleaved A/B rounds so drift on a shared machine hits both sides alike; the printed
 /// ratio is the median of the per-round ratios. Gets and puts run on separate fresh stores,
 /// gets first (see [`bench`]).
-fn ratios(sync: bool) {
+fn ratios(sync: bool, which: Which) {
     let mode = if sync { "sync" } else { "nosync" };
     let round = Duration::from_millis(250);
     let rounds = 9;
-
-    let enc = Encrypted::new(sync);
-    let raw = Raw::new(sync);
-    let mut gets = Vec::new();
-    for _ in 0..rounds {
-        let mut i = 0usize;
-        let e = rate(round, 1, || {
-            i = i.wrapping_add(7919);
-            black_box(enc.get(i));
-        });
-        let r = rate(round, 1, || {
-            i = i.wrapping_add(7919);
-            black_box(raw.get(i));
-        });
-        gets.push((e, r));
-    }
-    drop((enc, raw));
-
-    let enc = Encrypted::new(sync);
-    let mut raw = Raw::new(sync);
-    let mut puts = Vec::new();
-    for _ in 0..rounds {
-        let e = rate_with(
-            round,
-            PER_COMMIT as u64,
-            || enc.next_set(),
-            |w| enc.commit(w),
-        );
-        let r = rate_with(round, PER_COMMIT as u64, || (), |()| raw.put());
-        puts.push((e, r));
-    }
     let summary = |xs: &[(f64, f64)]| {
         (
             median(xs.iter().map(|x| x.0).collect()),
@@ -313,14 +307,80 @@ fn ratios(sync: bool) {
             100.0 * median(xs.iter().map(|x| x.0 / x.1).collect()),
         )
     };
-    let (ep, rp, pr) = summary(&puts);
-    let (eg, rg, gr) = summary(&gets);
+    let mut parts = Vec::new();
+
+    if which.gets {
+        let enc = Encrypted::new(sync);
+        let raw = Raw::new(sync);
+        let mut gets = Vec::new();
+        for _ in 0..rounds {
+            let mut i = 0usize;
+            let e = rate(round, 1, || {
+                i = i.wrapping_add(7919);
+                black_box(enc.get(i));
+            });
+            let r = rate(round, 1, || {
+                i = i.wrapping_add(7919);
+                black_box(raw.get(i));
+            });
+            gets.push((e, r));
+        }
+        let (e, r, ratio) = summary(&gets);
+        parts.push(format!(
+            "gets encrypted {e:.0}/s raw {r:.0}/s = {ratio:.1}%"
+        ));
+    }
+
+    if which.puts {
+        let enc = Encrypted::new(sync);
+        let mut raw = Raw::new(sync);
+        let mut puts = Vec::new();
+        for _ in 0..rounds {
+            let e = rate_with(
+                round,
+                PER_COMMIT as u64,
+                || enc.next_set(),
+                |w| enc.commit(w),
+            );
+            let r = rate_with(round, PER_COMMIT as u64, || (), |()| raw.put());
+            puts.push((e, r));
+        }
+        let (e, r, ratio) = summary(&puts);
+        parts.insert(
+            0,
+            format!("puts encrypted {e:.0}/s raw {r:.0}/s = {ratio:.1}%"),
+        );
+    }
+
     println!(
-        "ratio {mode}: puts encrypted {ep:.0}/s raw {rp:.0}/s = {pr:.1}%; gets encrypted {eg:.0}/s raw {rg:.0}/s = {gr:.1}% (medians of {rounds} interleaved rounds)"
+        "ratio {mode}: {} (medians of {rounds} interleaved rounds)",
+        parts.join("; ")
     );
 }
 
+/// Which halves of [`ratios`] to run.
+#[derive(Clone, Copy)]
+struct Which {
+    puts: bool,
+    gets: bool,
+}
+
 fn main() {
+    // `-- ratios`, `-- ratios_get`, `-- ratios_put`, optionally with `_sync`/`_nosync`
+    // (e.g. `ratios_get_nosync`): only the interleaved ratio rounds, no criterion groups.
+    if let Some(sel) = std::env::args().skip(1).find(|a| a.starts_with("ratios")) {
+        let which = Which {
+            puts: !sel.contains("_get"),
+            gets: !sel.contains("_put"),
+        };
+        for sync in [true, false] {
+            let mode = if sync { "_sync" } else { "_nosync" };
+            if !sel.contains("sync") || sel.ends_with(mode) {
+                ratios(sync, which);
+            }
+        }
+        return;
+    }
     let mut c = Criterion::default()
         .sample_size(20)
         .warm_up_time(Duration::from_millis(500))
@@ -336,7 +396,11 @@ fn main() {
         .iter()
         .any(|a| a == "--test" || a == "--profile-time" || !a.starts_with('-'))
     {
-        ratios(true);
-        ratios(false);
+        let all = Which {
+            puts: true,
+            gets: true,
+        };
+        ratios(true, all);
+        ratios(false, all);
     }
 }
