@@ -96,19 +96,11 @@ impl Chain {
             chain_id: None,
             ..Default::default()
         };
-        let block = suave_precompiles::BlockContext {
-            number: head.number,
-            timestamp: head.timestamp,
+        let mut block = crate::execute::head_block_context(&head);
+        if tx_price == 0 {
             // As geth's eth_call: an unpriced call is not held to the base fee.
-            basefee: if tx_price == 0 {
-                0
-            } else {
-                head.base_fee_per_gas.unwrap_or_default()
-            },
-            gas_limit: head.gas_limit,
-            coinbase: head.beneficiary,
-            difficulty: U256::from(1u64),
-        };
+            block.basefee = 0;
+        }
         let mut evm = SuaveEvm::on_chain(CacheDB::new(&view), &block, self.chain_id());
         let result = evm.transact(tx).map_err(|e| match e {
             EVMError::Transaction(t) => CallError::Invalid(t.to_string()),

@@ -126,6 +126,19 @@ impl BlockContext {
     }
 }
 
+/// The MEVM/EVM block context of a read on top of `header` (confidential requests and
+/// `eth_call` run on the head block's context, as suave-geth does).
+pub fn head_block_context(header: &Header) -> suave_precompiles::BlockContext {
+    suave_precompiles::BlockContext {
+        number: header.number,
+        timestamp: header.timestamp,
+        basefee: header.base_fee_per_gas.unwrap_or_default(),
+        gas_limit: header.gas_limit,
+        coinbase: header.beneficiary,
+        difficulty: header.difficulty,
+    }
+}
+
 /// What executing a block's transactions produced.
 #[derive(Debug, Default)]
 pub struct ExecutedTxs {

@@ -203,7 +203,7 @@ impl Pool {
     /// Transactions in an executable order: each sender's in nonce order, senders
     /// interleaved by highest tip first.
     pub(crate) fn ordered(&self) -> Vec<StoredTx> {
-        let mut queues: Vec<Vec<&PooledTx>> = self
+        let queues: Vec<Vec<&PooledTx>> = self
             .by_sender
             .values()
             .map(|q| q.values().collect())
@@ -220,7 +220,6 @@ impl Pool {
             out.push(queues[i][cursors[i]].tx.clone());
             cursors[i] += 1;
         }
-        queues.clear();
         out
     }
 }

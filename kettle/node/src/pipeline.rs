@@ -17,8 +17,8 @@ use kettle_rpc::{ConfidentialApi, ConfidentialCall, ConfidentialError};
 use kettle_store::EncryptedStore;
 use revm::database::CacheDB;
 use suave_precompiles::{
-    BlockContext, ConfidentialOutcome, ExternalPrecompiles, KettleContext, Mevm, MevmError,
-    RequestKind, StoreLimits,
+    ConfidentialOutcome, ExternalPrecompiles, KettleContext, Mevm, MevmError, RequestKind,
+    StoreLimits,
 };
 use tracing::{debug, info_span, warn};
 
@@ -69,14 +69,7 @@ impl Pipeline {
         kind: RequestKind,
     ) -> Result<ConfidentialOutcome, MevmError> {
         let (_, head) = self.chain.head();
-        let block = BlockContext {
-            number: head.number,
-            timestamp: head.timestamp,
-            basefee: head.base_fee_per_gas.unwrap_or_default(),
-            gas_limit: head.gas_limit,
-            coinbase: head.beneficiary,
-            difficulty: head.difficulty,
-        };
+        let block = kettle_chain::execute::head_block_context(&head);
         let view = self.chain.state();
         let mut mevm = Mevm::new(&self.kettle, self.store.as_ref()).with_store_limits(self.limits);
         if let Some(external) = &self.external {
