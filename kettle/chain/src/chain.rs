@@ -2,12 +2,13 @@
 
 use std::{
     collections::BTreeMap,
-    sync::{Arc, Mutex, RwLock},
+    sync::{Arc, Mutex, MutexGuard, RwLock},
 };
 
 use alloy_consensus::{proofs, Header, EMPTY_ROOT_HASH};
 use alloy_primitives::{keccak256, Address, Bloom, Bytes, B256, U256};
 use alloy_rlp::{Decodable, Encodable};
+use alloy_signer_local::PrivateKeySigner;
 use kettle_primitives::SuaveTxEnvelope;
 use revm::{database_interface::DatabaseRef, primitives::KECCAK_EMPTY};
 use rocksdb::{WriteBatch, WriteOptions, DB};
@@ -16,16 +17,36 @@ use tracing::{debug, info, info_span, warn};
 
 use crate::{
     db::{self, StoredAccount, *},
-    execute::{self, BlockContext, StateChanges},
+    execute::{self, BlockContext, ExecutedTxs, StateChanges},
     pool::{Inserted, Pool, PoolLimits, PooledTx, TxFacts},
+    seal,
     spec::ChainSpec,
     state::StateView,
     types::{SealedBlock, StoredReceipt, StoredTx, TxLocation},
     ChainError, PoolError,
 };
 
+mod import;
+
+pub use import::ImportOutcome;
+
 /// How many new blocks a slow subscriber may lag behind before it misses some.
 const BLOCK_CHANNEL_CAPACITY: usize = 256;
+
+/// How many locally admitted transactions the broadcaster may lag behind.
+const LOCAL_TX_CHANNEL_CAPACITY: usize = 8192;
+
+/// An executed block ready for [`Chain::commit_block`].
+struct BlockCommit {
+    hash: B256,
+    header: Header,
+    transactions: Vec<StoredTx>,
+    receipts: Vec<StoredReceipt>,
+    changes: StateChanges,
+    accounts: BTreeMap<B256, Option<StoredAccount>>,
+    /// Pending transactions to drop besides the included ones (invalid at execution).
+    dropped: Vec<B256>,
+}
 
 /// The SUAVE chain of one kettle.
 ///
@@ -41,7 +62,10 @@ pub struct Chain {
     /// Serialises block production and pool admission against each other.
     produce: Mutex<()>,
     blocks: broadcast::Sender<Arc<SealedBlock>>,
+    local_txs: broadcast::Sender<Bytes>,
     pending: Notify,
+    /// Key that seals produced blocks (the cluster's producer), if any.
+    sealer: Option<PrivateKeySigner>,
 }
 
 impl std::fmt::Debug for Chain {
@@ -90,11 +114,26 @@ impl Chain {
             pool_limits,
             produce: Mutex::new(()),
             blocks,
+            local_txs: broadcast::channel(LOCAL_TX_CHANNEL_CAPACITY).0,
             pending: Notify::new(),
+            sealer: None,
         };
         chain.reload_pending()?;
         info!(number = head_number, hash = %head_hash, "chain opened");
         Ok(chain)
+    }
+
+    /// Seals every block this chain produces with `signer` (Clique-style, see
+    /// [`seal`](crate::seal)), so the other kettles of a cluster can import them.
+    pub fn with_sealer(mut self, signer: PrivateKeySigner) -> Self {
+        info!(sealer = %signer.address(), "blocks will be sealed");
+        self.sealer = Some(signer);
+        self
+    }
+
+    /// Address of the key sealing produced blocks, if any.
+    pub fn sealer(&self) -> Option<Address> {
+        self.sealer.as_ref().map(PrivateKeySigner::address)
     }
 
     /// The chain specification.
@@ -174,13 +213,46 @@ impl Chain {
         self.add_transaction_with(env, WriteBatch::default())
     }
 
+    /// Admits a transaction another kettle of the cluster accepted (received over gossip):
+    /// the same checks as [`Chain::add_transaction`], but it is not announced to
+    /// [`Chain::subscribe_local_transactions`], so it is never broadcast again.
+    pub fn add_peer_transaction(&self, env: &SuaveTxEnvelope) -> Result<B256, PoolError> {
+        self.admit(env, WriteBatch::default(), false)
+    }
+
+    /// Hashes and raw (EIP-2718) bytes of the pending transactions, in inclusion order.
+    pub fn pending_transactions(&self) -> Vec<(B256, Bytes)> {
+        self.lock_pool()
+            .ordered()
+            .into_iter()
+            .map(|t| (t.hash(), t.raw))
+            .collect()
+    }
+
+    /// Raw (EIP-2718) bytes of every transaction this kettle admits itself, from users or its
+    /// own confidential requests, for broadcast to the cluster. A subscriber that lags more
+    /// than the channel capacity misses the oldest (the producer then never sees them unless
+    /// they are sent again).
+    pub fn subscribe_local_transactions(&self) -> broadcast::Receiver<Bytes> {
+        self.local_txs.subscribe()
+    }
+
     /// Like [`Chain::add_transaction`], but commits `batch` (for example a confidential
     /// request's store writes) in the same atomic write that persists the transaction, so
     /// both survive a crash or neither does.
     pub fn add_transaction_with(
         &self,
         env: &SuaveTxEnvelope,
+        batch: WriteBatch,
+    ) -> Result<B256, PoolError> {
+        self.admit(env, batch, true)
+    }
+
+    fn admit(
+        &self,
+        env: &SuaveTxEnvelope,
         mut batch: WriteBatch,
+        local: bool,
     ) -> Result<B256, PoolError> {
         let raw = env.encoded();
         if raw.len() > self.pool_limits.max_tx_bytes {
@@ -272,8 +344,11 @@ impl Chain {
             return Err(PoolError::Db(err.to_string()));
         }
         drop(pool);
-        debug!(%hash, %sender, nonce = facts.nonce, "transaction accepted");
+        debug!(%hash, %sender, nonce = facts.nonce, local, "transaction accepted");
         self.pending.notify_one();
+        if local {
+            let _ = self.local_txs.send(tx.raw.clone());
+        }
         Ok(hash)
     }
 
@@ -306,7 +381,10 @@ impl Chain {
         for (_, _, tx) in ordered {
             let hash = tx.hash();
             self.db.delete_cf(cf, hash)?;
-            match tx.envelope().map(|env| self.add_transaction(&env)) {
+            match tx
+                .envelope()
+                .map(|env| self.admit(&env, WriteBatch::default(), false))
+            {
                 Ok(Ok(_)) => kept += 1,
                 Ok(Err(e)) => {
                     warn!(%hash, error = %e, "dropping pending transaction after restart")
@@ -321,13 +399,13 @@ impl Chain {
     }
 
     /// Builds, executes and commits a block from the mempool. Returns `None` when there is
-    /// nothing to include.
+    /// nothing to include. With a sealer ([`Chain::with_sealer`]) the header is sealed.
     pub fn produce_block(
         &self,
         timestamp: u64,
         beneficiary: Address,
     ) -> Result<Option<Arc<SealedBlock>>, ChainError> {
-        let _guard = self.produce.lock().unwrap_or_else(|p| p.into_inner());
+        let guard = self.produce.lock().unwrap_or_else(|p| p.into_inner());
         let candidates = self.lock_pool().ordered();
         if candidates.is_empty() {
             return Ok(None);
@@ -355,6 +433,40 @@ impl Chain {
         let (state_root, accounts) = compute_state_root(&view, &executed.changes)?;
         drop(view);
 
+        let mut header = self.assemble_header(parent_hash, &ctx, state_root, &executed);
+        if let Some(sealer) = &self.sealer {
+            seal::seal_header(&mut header, sealer)?;
+        }
+        let hash = header.hash_slow();
+        let deferred = !executed.deferred.is_empty();
+        let block = self.commit_block(
+            &guard,
+            BlockCommit {
+                hash,
+                header,
+                dropped: executed.rejected.iter().map(|(h, _)| *h).collect(),
+                transactions: executed.transactions,
+                receipts: executed.receipts,
+                changes: executed.changes,
+                accounts,
+            },
+        )?;
+        info!(%hash, txs = block.transactions.len(), gas_used = block.header.gas_used, "sealed block");
+        if deferred {
+            self.pending.notify_one();
+        }
+        Ok(Some(block))
+    }
+
+    /// The header [`Chain::produce_block`] builds for executed transactions, with
+    /// `extra_data` the 32 zero vanity bytes (unsealed).
+    fn assemble_header(
+        &self,
+        parent_hash: B256,
+        ctx: &BlockContext,
+        state_root: B256,
+        executed: &ExecutedTxs,
+    ) -> Header {
         let transactions_root =
             proofs::ordered_trie_root_with_encoder(&executed.transactions, |tx, buf| {
                 buf.extend_from_slice(&tx.raw)
@@ -366,7 +478,7 @@ impl Chain {
         for r in &executed.receipts {
             logs_bloom.accrue_bloom(&r.bloom());
         }
-        let header = Header {
+        Header {
             parent_hash,
             ommers_hash: alloy_consensus::constants::EMPTY_OMMER_ROOT_HASH,
             beneficiary: ctx.beneficiary,
@@ -379,63 +491,93 @@ impl Chain {
             gas_limit: ctx.gas_limit,
             gas_used: executed.gas_used,
             timestamp: ctx.timestamp,
-            extra_data: Bytes::from(vec![0u8; 32]),
+            extra_data: Bytes::from(vec![0u8; seal::EXTRA_VANITY]),
             mix_hash: B256::ZERO,
             nonce: Default::default(),
             base_fee_per_gas: self.spec.is_london().then_some(ctx.base_fee),
             ..Default::default()
-        };
-        let hash = header.hash_slow();
+        }
+    }
+
+    /// Commits an executed block in one durable write (state, header, hash index, body,
+    /// receipts, tx index, pending deletions, head), then updates the head and the pool and
+    /// announces the block. Both production and import end here; `_produce` proves the
+    /// caller holds the production lock, so the pool cannot change underneath.
+    fn commit_block(
+        &self,
+        _produce: &MutexGuard<'_, ()>,
+        block: BlockCommit,
+    ) -> Result<Arc<SealedBlock>, ChainError> {
+        let BlockCommit {
+            hash,
+            header,
+            transactions,
+            receipts,
+            changes,
+            accounts,
+            dropped,
+        } = block;
+        let number = header.number;
+
+        // Pending transactions that leave the pool: the included and dropped ones, and any
+        // whose nonce is now below its sender's (they can never be included).
+        let mut leaving: Vec<B256> = transactions.iter().map(StoredTx::hash).collect();
+        leaving.extend(dropped);
+        {
+            let pool = self.lock_pool();
+            for (address, change) in &changes.accounts {
+                let nonce = change.as_ref().map_or(0, |c| c.nonce);
+                leaving.extend(pool.stale(address, nonce));
+            }
+        }
+        leaving.sort_unstable();
+        leaving.dedup();
 
         let mut batch = WriteBatch::default();
-        write_state(&self.db, &mut batch, &executed.changes, &accounts)?;
+        write_state(&self.db, &mut batch, &changes, &accounts)?;
         let mut header_rlp = Vec::new();
         header.encode(&mut header_rlp);
         batch.put_cf(
             db::cf(&self.db, CF_HEADERS)?,
-            db::number_key(ctx.number),
+            db::number_key(number),
             header_rlp,
         );
         batch.put_cf(
             db::cf(&self.db, CF_BLOCK_HASHES)?,
             hash,
-            db::number_key(ctx.number),
+            db::number_key(number),
         );
         batch.put_cf(
             db::cf(&self.db, CF_BODIES)?,
-            db::number_key(ctx.number),
-            alloy_rlp::encode(&executed.transactions),
+            db::number_key(number),
+            alloy_rlp::encode(&transactions),
         );
         batch.put_cf(
             db::cf(&self.db, CF_RECEIPTS)?,
-            db::number_key(ctx.number),
-            alloy_rlp::encode(&executed.receipts),
+            db::number_key(number),
+            alloy_rlp::encode(&receipts),
         );
         let tx_index = db::cf(&self.db, CF_TX_INDEX)?;
-        let pending = db::cf(&self.db, CF_PENDING)?;
-        for (i, tx) in executed.transactions.iter().enumerate() {
+        for (i, tx) in transactions.iter().enumerate() {
             let mut loc = [0u8; 12];
-            loc[..8].copy_from_slice(&ctx.number.to_be_bytes());
+            loc[..8].copy_from_slice(&number.to_be_bytes());
             loc[8..].copy_from_slice(&(i as u32).to_be_bytes());
             batch.put_cf(tx_index, tx.hash(), loc);
-            batch.delete_cf(pending, tx.hash());
         }
-        for (h, _) in &executed.rejected {
+        let pending = db::cf(&self.db, CF_PENDING)?;
+        for h in &leaving {
             batch.delete_cf(pending, h);
         }
         batch.put_cf(
             db::cf(&self.db, CF_META)?,
             META_HEAD,
-            db::number_key(ctx.number),
+            db::number_key(number),
         );
         self.db.write_opt(batch, &durable())?;
 
         {
             let mut pool = self.lock_pool();
-            for tx in &executed.transactions {
-                pool.remove(&tx.hash());
-            }
-            for (h, _) in &executed.rejected {
+            for h in &leaving {
                 pool.remove(h);
             }
         }
@@ -443,18 +585,14 @@ impl Chain {
             Ok(mut h) => *h = (hash, header.clone()),
             Err(poisoned) => *poisoned.into_inner() = (hash, header.clone()),
         }
-        info!(%hash, txs = executed.transactions.len(), gas_used = executed.gas_used, "sealed block");
         let block = Arc::new(SealedBlock {
             hash,
             header,
-            transactions: executed.transactions,
-            receipts: executed.receipts,
+            transactions,
+            receipts,
         });
         let _ = self.blocks.send(block.clone());
-        if !executed.deferred.is_empty() {
-            self.pending.notify_one();
-        }
-        Ok(Some(block))
+        Ok(block)
     }
 
     /// Header of block `number`.

@@ -1,6 +1,6 @@
 //! Errors of the SUAVE chain.
 
-use alloy_primitives::B256;
+use alloy_primitives::{Address, B256};
 
 /// Why a chain operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +30,9 @@ pub enum ChainError {
     /// The EVM failed for a reason that is not the transaction's fault.
     #[error("block execution: {0}")]
     Execution(String),
+    /// The block sealer could not sign a header.
+    #[error("block seal: {0}")]
+    Seal(#[from] SealError),
 }
 
 impl ChainError {
@@ -122,4 +125,136 @@ pub enum PoolError {
     /// The database failed while validating.
     #[error("chain database: {0}")]
     Db(String),
+}
+
+/// Why a header's Clique-style seal (`extra_data = vanity(32) ‖ r ‖ s ‖ v`) is invalid, or
+/// could not be made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SealError {
+    /// `extra_data` is not 32 vanity bytes followed by a 65-byte signature.
+    #[error("sealed extra data must be {expected} bytes, got {len}")]
+    ExtraDataLength {
+        /// Length found.
+        len: usize,
+        /// Length of a sealed header's extra data.
+        expected: usize,
+    },
+    /// The recovery id (last byte) is not 0 or 1.
+    #[error("seal recovery id must be 0 or 1, got {0}")]
+    RecoveryId(u8),
+    /// `s` is in the upper half of the curve order (a malleated signature).
+    #[error("seal signature has a high s value")]
+    HighS,
+    /// The signature does not recover to a public key.
+    #[error("invalid seal signature: {0}")]
+    Signature(String),
+    /// The sealer failed to sign.
+    #[error("signing the seal: {0}")]
+    Signing(String),
+}
+
+/// Why the wire form of a block did not decode.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WireError {
+    /// The encoding is larger than the caller allows.
+    #[error("wire block of {len} bytes exceeds the limit of {max}")]
+    TooLarge {
+        /// Length of the input.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// The bytes are not a well-formed `[header, [tx, ...]]` RLP list.
+    #[error("malformed wire block: {0}")]
+    Rlp(#[from] alloy_rlp::Error),
+    /// Bytes follow the encoded block.
+    #[error("{0} trailing bytes after the wire block")]
+    TrailingBytes(usize),
+}
+
+/// Why [`Chain::import_block`](crate::Chain::import_block) refused a block. Every refusal
+/// leaves the chain unchanged.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// The header's seal is malformed or does not recover.
+    #[error("bad seal: {0}")]
+    BadSeal(#[from] SealError),
+    /// The block is sealed by someone other than the cluster's producer.
+    #[error("block sealed by {got}, expected the producer {expected}")]
+    WrongProducer {
+        /// The configured producer.
+        expected: Address,
+        /// Who sealed the block.
+        got: Address,
+    },
+    /// A different block is already stored at this height.
+    #[error("block {number} conflicts: have {ours}, got {theirs}")]
+    Conflict {
+        /// Height of both blocks.
+        number: u64,
+        /// Hash of the stored block.
+        ours: B256,
+        /// Hash of the offered block.
+        theirs: B256,
+    },
+    /// The block is not the next one: the blocks in between must be imported first.
+    #[error("block {number} does not follow head {head}")]
+    Gap {
+        /// Our head number.
+        head: u64,
+        /// Number of the offered block.
+        number: u64,
+    },
+    /// The block's parent is not our head (same height, different parent).
+    #[error("block parent {got} is not the head {expected}")]
+    WrongParent {
+        /// Our head hash.
+        expected: B256,
+        /// The block's parent hash.
+        got: B256,
+    },
+    /// The timestamp is not after the parent's.
+    #[error("block timestamp {got} is not after the parent's {parent}")]
+    Timestamp {
+        /// Parent timestamp.
+        parent: u64,
+        /// Block timestamp.
+        got: u64,
+    },
+    /// A transaction of the body cannot be included (undecodable, bad signature, invalid
+    /// against the parent state, or beyond the gas limit).
+    #[error("transaction {index} is invalid: {reason}")]
+    InvalidTransaction {
+        /// Position in the body.
+        index: usize,
+        /// Why.
+        reason: String,
+    },
+    /// A header field differs from what the parent and re-execution give.
+    #[error("block {field} mismatch: expected {expected}, got {got}")]
+    Mismatch {
+        /// Which header field.
+        field: &'static str,
+        /// Value computed locally.
+        expected: String,
+        /// Value in the block.
+        got: String,
+    },
+    /// The chain failed while importing (database, EVM).
+    #[error(transparent)]
+    Chain(#[from] ChainError),
+}
+
+impl ImportError {
+    pub(crate) fn mismatch(
+        field: &'static str,
+        expected: impl std::fmt::Debug,
+        got: impl std::fmt::Debug,
+    ) -> Self {
+        Self::Mismatch {
+            field,
+            expected: format!("{expected:?}"),
+            got: format!("{got:?}"),
+        }
+    }
 }

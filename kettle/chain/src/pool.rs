@@ -189,6 +189,17 @@ impl Pool {
         Ok(Inserted::New)
     }
 
+    /// Hashes of `sender`'s pending transactions with a nonce below `account_nonce` (they
+    /// can never be included).
+    pub(crate) fn stale(&self, sender: &Address, account_nonce: u64) -> Vec<B256> {
+        self.by_sender.get(sender).map_or_else(Vec::new, |queue| {
+            queue
+                .range(..account_nonce)
+                .map(|(_, p)| p.tx.hash())
+                .collect()
+        })
+    }
+
     /// Removes a transaction by hash.
     pub(crate) fn remove(&mut self, hash: &B256) -> Option<StoredTx> {
         let (sender, nonce) = self.by_hash.remove(hash)?;
@@ -273,6 +284,10 @@ mod tests {
         ));
         let order: Vec<u8> = pool.ordered().iter().map(|t| t.raw[0]).collect();
         assert_eq!(order, vec![5, 2]);
+        assert_eq!(pool.stale(&a, 0), Vec::<B256>::new());
+        assert_eq!(pool.stale(&a, 1), vec![pool.ordered()[0].hash()]);
+        assert_eq!(pool.stale(&a, 9).len(), 2);
+        assert!(pool.stale(&Address::repeat_byte(9), 9).is_empty());
         let b = Address::repeat_byte(2);
         assert!(pool.insert(b, pooled(6, 0, 99), &limits).is_ok());
         assert_eq!(

@@ -18,6 +18,9 @@ const TAG_HELLO: u8 = 1;
 const TAG_ENVELOPE: u8 = 2;
 const TAG_ACCEPTED: u8 = 3;
 const TAG_REJECTED: u8 = 4;
+const TAG_GET_BLOCKS: u8 = 5;
+const TAG_BLOCKS: u8 = 6;
+const TAG_CURSOR: u8 = 7;
 
 /// A point-to-point request.
 #[derive(Debug, Clone)]
@@ -26,6 +29,13 @@ pub(crate) enum P2pRequest {
     Hello(PeerBinding),
     /// A signed envelope (store writes).
     Envelope(Vec<u8>),
+    /// Blocks `from..` (at most `max`), for catch-up.
+    GetBlocks {
+        /// First block number wanted.
+        from: u64,
+        /// Most blocks wanted.
+        max: u32,
+    },
     /// A frame that did not parse.
     Malformed,
 }
@@ -35,8 +45,13 @@ pub(crate) enum P2pRequest {
 pub(crate) enum P2pResponse {
     /// The responder's peer binding.
     Hello(PeerBinding),
-    /// The envelope passed every check and was handed to the node.
+    /// The envelope passed every check and was handed to the node (legacy answer).
     Accepted,
+    /// The receiver's store-sync cursor for the sender after handling its write set: every
+    /// commit of the sender up to this number is applied there.
+    Cursor(u64),
+    /// Encoded blocks (answer to [`P2pRequest::GetBlocks`]), possibly empty.
+    Blocks(Vec<Vec<u8>>),
     /// The envelope was dropped (reason label).
     Rejected(String),
     /// A frame that did not parse.
@@ -104,6 +119,16 @@ impl libp2p::request_response::Codec for KettleCodec {
                 decode_binding(body).map_or(P2pRequest::Malformed, P2pRequest::Hello)
             }
             Some((&TAG_ENVELOPE, body)) => P2pRequest::Envelope(body.to_vec()),
+            Some((&TAG_GET_BLOCKS, body)) if body.len() == 12 => {
+                let mut from = [0u8; 8];
+                from.copy_from_slice(&body[..8]);
+                let mut max = [0u8; 4];
+                max.copy_from_slice(&body[8..]);
+                P2pRequest::GetBlocks {
+                    from: u64::from_be_bytes(from),
+                    max: u32::from_be_bytes(max),
+                }
+            }
             _ => P2pRequest::Malformed,
         })
     }
@@ -118,6 +143,17 @@ impl libp2p::request_response::Codec for KettleCodec {
                 decode_binding(body).map_or(P2pResponse::Malformed, P2pResponse::Hello)
             }
             Some((&TAG_ACCEPTED, _)) => P2pResponse::Accepted,
+            Some((&TAG_CURSOR, body)) if body.len() == 8 => {
+                let mut c = [0u8; 8];
+                c.copy_from_slice(body);
+                P2pResponse::Cursor(u64::from_be_bytes(c))
+            }
+            Some((&TAG_BLOCKS, body)) => {
+                alloy_rlp::decode_exact::<Vec<alloy_primitives::Bytes>>(body)
+                    .map_or(P2pResponse::Malformed, |blocks| {
+                        P2pResponse::Blocks(blocks.into_iter().map(Vec::from).collect())
+                    })
+            }
             Some((&TAG_REJECTED, body)) => P2pResponse::Rejected(
                 String::from_utf8_lossy(&body[..body.len().min(64)]).into_owned(),
             ),
@@ -141,6 +177,12 @@ impl libp2p::request_response::Codec for KettleCodec {
             P2pRequest::Envelope(bytes) => {
                 write_frame(io, TAG_ENVELOPE, &bytes, self.max_frame).await
             }
+            P2pRequest::GetBlocks { from, max } => {
+                let mut body = [0u8; 12];
+                body[..8].copy_from_slice(&from.to_be_bytes());
+                body[8..].copy_from_slice(&max.to_be_bytes());
+                write_frame(io, TAG_GET_BLOCKS, &body, self.max_frame).await
+            }
             P2pRequest::Malformed => write_frame(io, 0, &[], self.max_frame).await,
         }
     }
@@ -159,6 +201,16 @@ impl libp2p::request_response::Codec for KettleCodec {
                 write_frame(io, TAG_HELLO, &alloy_rlp::encode(&b), self.max_frame).await
             }
             P2pResponse::Accepted => write_frame(io, TAG_ACCEPTED, &[], self.max_frame).await,
+            P2pResponse::Cursor(c) => {
+                write_frame(io, TAG_CURSOR, &c.to_be_bytes(), self.max_frame).await
+            }
+            P2pResponse::Blocks(blocks) => {
+                let list: Vec<alloy_primitives::Bytes> = blocks
+                    .into_iter()
+                    .map(alloy_primitives::Bytes::from)
+                    .collect();
+                write_frame(io, TAG_BLOCKS, &alloy_rlp::encode(&list), self.max_frame).await
+            }
             P2pResponse::Rejected(r) => {
                 write_frame(io, TAG_REJECTED, r.as_bytes(), self.max_frame).await
             }

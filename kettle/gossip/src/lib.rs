@@ -30,6 +30,10 @@ mod tests;
 pub use config::{ConfigError, GossipConfig, ReplayConfig};
 pub use envelope::{Envelope, EnvelopeError, MessageKind, Verifier, ENVELOPE_VERSION};
 pub use identity::{BindingError, PeerBinding};
+pub use libp2p::Multiaddr;
 pub use metrics::{DropCounters, DropReason};
-pub use service::{BroadcastTopic, GossipError, GossipEvent, GossipHandle, GossipService};
+pub use service::{
+    BroadcastTopic, GossipError, GossipEvent, GossipHandle, GossipService, Reply,
+    MAX_BLOCKS_PER_REQUEST,
+};
 pub use store_sync::{split_by_store, StoreSync};

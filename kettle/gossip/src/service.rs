@@ -4,13 +4,15 @@
 use std::{
     collections::HashMap,
     future::Future,
+    pin::Pin,
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
 use alloy_primitives::{Address, Bytes, B256};
 use alloy_signer_local::PrivateKeySigner;
-use futures::StreamExt;
+use futures::{stream::FuturesUnordered, StreamExt};
 use libp2p::{
+    core::ConnectedPoint,
     gossipsub::{self, IdentTopic, MessageAcceptance, TopicHash},
     identity::Keypair,
     multiaddr::Protocol,
@@ -70,8 +72,37 @@ impl BroadcastTopic {
     }
 }
 
-/// A verified inbound message, handed to the node.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The node's answer to an inbound request; dropping it unanswered rejects the request.
+pub struct Reply<T> {
+    tx: Option<oneshot::Sender<T>>,
+}
+
+impl<T> Reply<T> {
+    fn new() -> (Self, oneshot::Receiver<T>) {
+        let (tx, rx) = oneshot::channel();
+        (Self { tx: Some(tx) }, rx)
+    }
+
+    /// Answers the request (only the first answer counts).
+    pub fn send(&mut self, value: T) {
+        if let Some(tx) = self.tx.take() {
+            let _ = tx.send(value);
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for Reply<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.tx.is_some() {
+            "Reply(open)"
+        } else {
+            "Reply(answered)"
+        })
+    }
+}
+
+/// A verified inbound message or request, handed to the node.
+#[derive(Debug)]
 pub enum GossipEvent {
     /// A broadcast message that passed every check.
     Broadcast {
@@ -89,6 +120,20 @@ pub enum GossipEvent {
         id: B256,
         /// The write set and its origin commit sequence.
         sync: StoreSync,
+        /// Answer with this kettle's cursor for `origin` after handling the set (every commit
+        /// of `origin` up to it is applied here), or why it could not be applied.
+        reply: Reply<Result<u64, String>>,
+    },
+    /// A cluster kettle asks for blocks `from..` (catch-up).
+    BlocksRequested {
+        /// The asking kettle (handshake-bound).
+        kettle: Address,
+        /// First block number wanted.
+        from: u64,
+        /// Most blocks wanted (already clamped by the service).
+        max: u32,
+        /// Answer with encoded blocks in order (empty when there are none).
+        reply: Reply<Vec<Vec<u8>>>,
     },
     /// A peer proved it is the cluster kettle `kettle`.
     PeerVerified {
@@ -97,6 +142,35 @@ pub enum GossipEvent {
         /// Its libp2p peer.
         peer: PeerId,
     },
+    /// The last connection to cluster kettle `kettle` closed.
+    PeerLost {
+        /// The kettle address.
+        kettle: Address,
+    },
+}
+
+/// Most blocks one catch-up request may ask for.
+pub const MAX_BLOCKS_PER_REQUEST: u32 = 256;
+
+type InboundAnswer =
+    Pin<Box<dyn Future<Output = (ResponseChannel<P2pResponse>, P2pResponse)> + Send>>;
+
+enum PendingReply {
+    Store(oneshot::Sender<Result<u64, GossipError>>),
+    Blocks(oneshot::Sender<Result<Vec<Vec<u8>>, GossipError>>),
+}
+
+impl PendingReply {
+    fn fail(self, e: GossipError) {
+        match self {
+            Self::Store(tx) => {
+                let _ = tx.send(Err(e));
+            }
+            Self::Blocks(tx) => {
+                let _ = tx.send(Err(e));
+            }
+        }
+    }
 }
 
 /// Why a gossip operation failed.
@@ -140,7 +214,13 @@ enum Command {
     SendStoreWrites {
         to: Address,
         sync: StoreSync,
-        reply: oneshot::Sender<Result<(), GossipError>>,
+        reply: oneshot::Sender<Result<u64, GossipError>>,
+    },
+    RequestBlocks {
+        from_kettle: Address,
+        from: u64,
+        max: u32,
+        reply: oneshot::Sender<Result<Vec<Vec<u8>>, GossipError>>,
     },
     ConnectedKettles {
         reply: oneshot::Sender<Vec<Address>>,
@@ -162,6 +242,7 @@ pub struct GossipHandle {
     local_peer: PeerId,
     listen_addrs: Vec<Multiaddr>,
     drops: DropCounters,
+    tap: tokio::sync::broadcast::Sender<Envelope>,
 }
 
 impl std::fmt::Debug for Command {
@@ -192,6 +273,13 @@ impl GossipHandle {
         &self.drops
     }
 
+    /// Every envelope this node sends from now on (broadcast or point-to-point), in
+    /// plaintext, as signed. For in-process diagnostics and tests that check what leaves a
+    /// kettle; nothing is copied while no one subscribes.
+    pub fn tap_outbound(&self) -> tokio::sync::broadcast::Receiver<Envelope> {
+        self.tap.subscribe()
+    }
+
     /// Signs `payload` and broadcasts it on `topic`; returns the envelope id. Fails with
     /// [`GossipError::Publish`] while no peer subscribes to the topic.
     pub async fn publish(
@@ -210,12 +298,36 @@ impl GossipHandle {
     }
 
     /// Sends a write set to kettle `to` over an authenticated point-to-point stream and waits
-    /// for its acknowledgement. Every record in it must allow `to` (see
+    /// until `to` has handled it; returns `to`'s cursor for this kettle (every commit of this
+    /// kettle up to it is applied there). Every record in it must allow `to` (see
     /// [`crate::split_by_store`]).
-    pub async fn send_store_writes(&self, to: Address, sync: StoreSync) -> Result<(), GossipError> {
+    pub async fn send_store_writes(
+        &self,
+        to: Address,
+        sync: StoreSync,
+    ) -> Result<u64, GossipError> {
         let (reply, rx) = oneshot::channel();
         self.send(Command::SendStoreWrites { to, sync, reply })
             .await?;
+        rx.await.map_err(|_| GossipError::Stopped)?
+    }
+
+    /// Asks cluster kettle `from_kettle` for up to `max` encoded blocks starting at `from`
+    /// (catch-up). The answer is unverified: the caller checks every block.
+    pub async fn request_blocks(
+        &self,
+        from_kettle: Address,
+        from: u64,
+        max: u32,
+    ) -> Result<Vec<Vec<u8>>, GossipError> {
+        let (reply, rx) = oneshot::channel();
+        self.send(Command::RequestBlocks {
+            from_kettle,
+            from,
+            max,
+            reply,
+        })
+        .await?;
         rx.await.map_err(|_| GossipError::Stopped)?
     }
 
@@ -267,9 +379,13 @@ pub struct GossipService {
     events: mpsc::Sender<GossipEvent>,
     bindings: HashMap<PeerId, Address>,
     peers_by_kettle: HashMap<Address, PeerId>,
-    pending: HashMap<OutboundRequestId, oneshot::Sender<Result<(), GossipError>>>,
+    pending: HashMap<OutboundRequestId, PendingReply>,
+    inbound: FuturesUnordered<InboundAnswer>,
+    /// Bootstrap addresses (without `/p2p/…`) dialled successfully, and the peer behind each.
+    dialled: HashMap<Multiaddr, PeerId>,
     next_seq: u64,
     drops: DropCounters,
+    tap: tokio::sync::broadcast::Sender<Envelope>,
 }
 
 impl std::fmt::Debug for GossipService {
@@ -333,6 +449,7 @@ impl GossipService {
         let listen = listen.with(Protocol::P2p(local_peer));
 
         let drops = DropCounters::default();
+        let (tap, _) = tokio::sync::broadcast::channel(1024);
         let (cmd_tx, cmd_rx) = mpsc::channel(config.channel_capacity);
         let (ev_tx, ev_rx) = mpsc::channel(config.channel_capacity);
         let local_kettle = signer.address();
@@ -343,6 +460,7 @@ impl GossipService {
             local_peer,
             listen_addrs: vec![listen],
             drops: drops.clone(),
+            tap: tap.clone(),
         };
         // Sequence numbers start at the wall clock in microseconds so they keep increasing
         // across restarts without persisted state (as long as the clock does not go back).
@@ -364,8 +482,11 @@ impl GossipService {
             bindings: HashMap::new(),
             peers_by_kettle: HashMap::new(),
             pending: HashMap::new(),
+            inbound: FuturesUnordered::new(),
+            dialled: HashMap::new(),
             next_seq,
             drops,
+            tap,
         };
         service.dial_bootstrap();
         Ok((service, handle, ev_rx))
@@ -384,6 +505,9 @@ impl GossipService {
                     None => break,
                 },
                 event = self.swarm.select_next_some() => self.on_swarm_event(event),
+                Some((channel, response)) = self.inbound.next(), if !self.inbound.is_empty() => {
+                    let _ = self.swarm.behaviour_mut().p2p.send_response(channel, response);
+                }
                 _ = redial.tick() => self.dial_bootstrap(),
             }
         }
@@ -391,7 +515,6 @@ impl GossipService {
     }
 
     fn dial_bootstrap(&mut self) {
-        let any_connected = self.swarm.connected_peers().next().is_some();
         for addr in self.config.bootstrap.clone() {
             let peer = addr.iter().find_map(|p| match p {
                 Protocol::P2p(id) => Some(id),
@@ -399,7 +522,12 @@ impl GossipService {
             });
             let skip = match peer {
                 Some(p) => p == *self.swarm.local_peer_id() || self.swarm.is_connected(&p),
-                None => any_connected,
+                // Without a peer id: skip while the peer we reached at this address is
+                // still connected.
+                None => self
+                    .dialled
+                    .get(&strip_p2p(&addr))
+                    .is_some_and(|p| self.swarm.is_connected(p)),
             };
             if !skip {
                 if let Err(e) = self.swarm.dial(addr.clone()) {
@@ -426,7 +554,11 @@ impl GossipService {
             }
             .into());
         }
-        Ok((env.id(), bytes))
+        let id = env.id();
+        if self.tap.receiver_count() > 0 {
+            let _ = self.tap.send(env);
+        }
+        Ok((id, bytes))
     }
 
     fn on_command(&mut self, cmd: Command) {
@@ -453,13 +585,33 @@ impl GossipService {
             Command::SendStoreWrites { to, sync, reply } => {
                 match self.send_store_writes(to, &sync) {
                     Ok(id) => {
-                        self.pending.insert(id, reply);
+                        self.pending.insert(id, PendingReply::Store(reply));
                     }
                     Err(e) => {
                         let _ = reply.send(Err(e));
                     }
                 }
             }
+            Command::RequestBlocks {
+                from_kettle,
+                from,
+                max,
+                reply,
+            } => match self.peers_by_kettle.get(&from_kettle).copied() {
+                Some(peer) => {
+                    let id = self.swarm.behaviour_mut().p2p.send_request(
+                        &peer,
+                        P2pRequest::GetBlocks {
+                            from,
+                            max: max.min(MAX_BLOCKS_PER_REQUEST),
+                        },
+                    );
+                    self.pending.insert(id, PendingReply::Blocks(reply));
+                }
+                None => {
+                    let _ = reply.send(Err(GossipError::NotConnected(from_kettle)));
+                }
+            },
             Command::ConnectedKettles { reply } => {
                 let _ = reply.send(self.peers_by_kettle.keys().copied().collect());
             }
@@ -514,8 +666,16 @@ impl GossipService {
             SwarmEvent::ConnectionEstablished {
                 peer_id,
                 num_established,
+                endpoint,
                 ..
-            } if num_established.get() == 1 => self.send_hello(peer_id),
+            } => {
+                if let ConnectedPoint::Dialer { address, .. } = &endpoint {
+                    self.dialled.insert(strip_p2p(address), peer_id);
+                }
+                if num_established.get() == 1 {
+                    self.send_hello(peer_id);
+                }
+            }
             SwarmEvent::ConnectionClosed {
                 peer_id,
                 num_established: 0,
@@ -524,6 +684,8 @@ impl GossipService {
                 if let Some(kettle) = self.bindings.remove(&peer_id) {
                     if self.peers_by_kettle.get(&kettle) == Some(&peer_id) {
                         self.peers_by_kettle.remove(&kettle);
+                        info!(%kettle, peer = %peer_id, "cluster kettle disconnected");
+                        let _ = self.events.try_send(GossipEvent::PeerLost { kettle });
                     }
                 }
             }
@@ -602,17 +764,19 @@ impl GossipService {
                         (P2pResponse::Hello(b), _) => {
                             self.on_binding(peer, &b);
                         }
-                        (P2pResponse::Accepted, Some(reply)) => {
-                            let _ = reply.send(Ok(()));
+                        (P2pResponse::Cursor(c), Some(PendingReply::Store(reply))) => {
+                            let _ = reply.send(Ok(c));
+                        }
+                        (P2pResponse::Blocks(b), Some(PendingReply::Blocks(reply))) => {
+                            let _ = reply.send(Ok(b));
                         }
                         (P2pResponse::Rejected(r), Some(reply)) => {
-                            let _ = reply.send(Err(GossipError::Rejected(r)));
+                            reply.fail(GossipError::Rejected(r));
                         }
-                        (P2pResponse::Malformed, Some(reply)) => {
-                            let _ =
-                                reply.send(Err(GossipError::Request("malformed response".into())));
+                        (_, Some(reply)) => {
+                            reply.fail(GossipError::Request("unexpected response".into()));
                         }
-                        _ => {}
+                        (_, None) => {}
                     }
                 }
             },
@@ -624,7 +788,7 @@ impl GossipService {
             } => {
                 debug!(%peer, error = %error, "request failed");
                 if let Some(reply) = self.pending.remove(&request_id) {
-                    let _ = reply.send(Err(GossipError::Request(error.to_string())));
+                    reply.fail(GossipError::Request(error.to_string()));
                 }
             }
             request_response::Event::InboundFailure { peer, error, .. } => {
@@ -676,10 +840,48 @@ impl GossipService {
                 }
             }
             P2pRequest::Envelope(bytes) => match self.on_store_writes(peer, &bytes) {
-                Ok(()) => P2pResponse::Accepted,
+                Ok(answer) => {
+                    self.inbound.push(Box::pin(async move {
+                        let response = match answer.await {
+                            Ok(Ok(cursor)) => P2pResponse::Cursor(cursor),
+                            Ok(Err(why)) => P2pResponse::Rejected(why),
+                            Err(_) => P2pResponse::Rejected("not handled".into()),
+                        };
+                        (channel, response)
+                    }));
+                    return;
+                }
                 Err(reason) => {
                     self.drop_msg(reason);
                     P2pResponse::Rejected(reason.as_str().into())
+                }
+            },
+            P2pRequest::GetBlocks { from, max } => match self.bindings.get(&peer).copied() {
+                Some(kettle) => {
+                    let (reply, answer) = Reply::new();
+                    let max = max.min(MAX_BLOCKS_PER_REQUEST);
+                    match self.events.try_send(GossipEvent::BlocksRequested {
+                        kettle,
+                        from,
+                        max,
+                        reply,
+                    }) {
+                        Ok(()) => {
+                            self.inbound.push(Box::pin(async move {
+                                let blocks = answer.await.unwrap_or_default();
+                                (channel, P2pResponse::Blocks(blocks))
+                            }));
+                            return;
+                        }
+                        Err(_) => {
+                            self.drop_msg(DropReason::ReceiverFull);
+                            P2pResponse::Rejected(DropReason::ReceiverFull.as_str().into())
+                        }
+                    }
+                }
+                None => {
+                    self.drop_msg(DropReason::Unauthenticated);
+                    P2pResponse::Rejected(DropReason::Unauthenticated.as_str().into())
                 }
             },
             P2pRequest::Malformed => {
@@ -694,7 +896,11 @@ impl GossipService {
             .send_response(channel, response);
     }
 
-    fn on_store_writes(&mut self, peer: PeerId, bytes: &[u8]) -> Result<(), DropReason> {
+    fn on_store_writes(
+        &mut self,
+        peer: PeerId,
+        bytes: &[u8],
+    ) -> Result<oneshot::Receiver<Result<u64, String>>, DropReason> {
         let _span = debug_span!("store_sync_in", %peer, bytes = bytes.len()).entered();
         let bound = *self
             .bindings
@@ -719,12 +925,41 @@ impl GossipService {
             return Err(DropReason::NotAllowedStore);
         }
         debug!(origin = %env.origin, commit_seq = sync.commit_seq, "accepted store writes");
+        let (reply, answer) = Reply::new();
         self.events
             .try_send(GossipEvent::StoreWrites {
                 origin: env.origin,
                 id: env.id(),
                 sync,
+                reply,
             })
-            .map_err(|_| DropReason::ReceiverFull)
+            .map_err(|_| DropReason::ReceiverFull)?;
+        Ok(answer)
+    }
+}
+
+/// `addr` without any `/p2p/<peer id>` component.
+fn strip_p2p(addr: &Multiaddr) -> Multiaddr {
+    addr.iter()
+        .filter(|p| !matches!(p, Protocol::P2p(_)))
+        .collect()
+}
+
+#[cfg(test)]
+mod unit {
+    use super::*;
+
+    #[test]
+    fn strip_p2p_removes_only_the_peer_id() {
+        let peer = PeerId::random();
+        let addr: Multiaddr = format!("/ip4/127.0.0.1/tcp/4001/p2p/{peer}")
+            .parse()
+            .expect("addr");
+        assert_eq!(
+            strip_p2p(&addr),
+            "/ip4/127.0.0.1/tcp/4001"
+                .parse::<Multiaddr>()
+                .expect("addr")
+        );
     }
 }

@@ -125,11 +125,17 @@ async fn next_broadcast(n: &mut Node) -> Envelope {
     .expect("broadcast received")
 }
 
-/// Everything received within `d`.
+/// Everything received within `d`; store writes are answered with their sequence number as
+/// the cursor, block requests with no blocks.
 async fn drain(n: &mut Node, d: Duration) -> Vec<GossipEvent> {
     let mut out = Vec::new();
     let deadline = tokio::time::Instant::now() + d;
-    while let Ok(Some(ev)) = tokio::time::timeout_at(deadline, n.events.recv()).await {
+    while let Ok(Some(mut ev)) = tokio::time::timeout_at(deadline, n.events.recv()).await {
+        match &mut ev {
+            GossipEvent::StoreWrites { sync, reply, .. } => reply.send(Ok(sync.commit_seq)),
+            GossipEvent::BlocksRequested { reply, .. } => reply.send(Vec::new()),
+            _ => {}
+        }
         out.push(ev);
     }
     out
@@ -272,10 +278,10 @@ async fn store_writes_reach_only_allowed_kettles_and_never_the_topic() {
         .windows(USER_INPUTS.len())
         .any(|w| w == USER_INPUTS));
 
-    a.handle
-        .send_store_writes(kb.address(), sync.clone())
-        .await
-        .expect("B accepts");
+    let sent = {
+        let (handle, to, sync) = (a.handle.clone(), kb.address(), sync.clone());
+        tokio::spawn(async move { handle.send_store_writes(to, sync).await })
+    };
     // Sending the record to a kettle it does not allow is refused before any byte leaves.
     assert!(matches!(
         a.handle.send_store_writes(kc.address(), sync.clone()).await,
@@ -286,6 +292,8 @@ async fn store_writes_reach_only_allowed_kettles_and_never_the_topic() {
 
     let b_events = drain(&mut b, Duration::from_secs(2)).await;
     let c_events = drain(&mut c, Duration::from_secs(2)).await;
+    // B answered with its cursor for A.
+    assert_eq!(sent.await.expect("task").expect("B accepts"), 1);
     let received: Vec<_> = b_events
         .iter()
         .filter_map(|e| match e {
@@ -307,4 +315,44 @@ async fn store_writes_reach_only_allowed_kettles_and_never_the_topic() {
         }
     }
     assert_eq!(broadcasts, 2, "tx-1 reached B and C");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blocks_are_served_to_cluster_kettles_on_request() {
+    let (ka, kb) = (PrivateKeySigner::random(), PrivateKeySigner::random());
+    let cluster = [ka.address(), kb.address()];
+    let a = node(&ka, &cluster, vec![]).await;
+    let mut b = node(&kb, &cluster, addrs(&a)).await;
+    wait_connected(&a, &[kb.address()]).await;
+
+    let asked = {
+        let (handle, from) = (a.handle.clone(), kb.address());
+        tokio::spawn(async move { handle.request_blocks(from, 5, 100_000).await })
+    };
+    let (kettle, from, max) = tokio::time::timeout(WAIT, async {
+        loop {
+            if let GossipEvent::BlocksRequested {
+                kettle,
+                from,
+                max,
+                mut reply,
+            } = b.events.recv().await.expect("events open")
+            {
+                reply.send(vec![b"block-5".to_vec(), b"block-6".to_vec()]);
+                return (kettle, from, max);
+            }
+        }
+    })
+    .await
+    .expect("request reached B");
+    assert_eq!((kettle, from), (ka.address(), 5));
+    assert_eq!(max, crate::MAX_BLOCKS_PER_REQUEST, "clamped");
+    assert_eq!(
+        asked.await.expect("task").expect("answered"),
+        vec![b"block-5".to_vec(), b"block-6".to_vec()]
+    );
+    assert!(matches!(
+        a.handle.request_blocks(Address::repeat_byte(9), 0, 1).await,
+        Err(GossipError::NotConnected(_))
+    ));
 }

@@ -37,6 +37,9 @@ pub struct NodeConfig {
     pub pool: PoolSection,
     /// Prometheus metrics and health endpoint.
     pub metrics: MetricsSection,
+    /// The kettle cluster (libp2p gossip); absent: a standalone kettle that seals its own
+    /// blocks.
+    pub gossip: Option<GossipSection>,
     /// Use the well-known dev kettle key instead of the key file (only `kettle dev`).
     #[serde(skip)]
     pub dev_keys: bool,
@@ -106,6 +109,40 @@ pub struct MetricsSection {
     pub addr: Option<SocketAddr>,
 }
 
+/// `[gossip]`: membership of a kettle cluster.
+///
+/// Every kettle of a cluster needs the same genesis (`chain.genesis`), the same `cluster`
+/// list and the same `producer`. The producer seals blocks; the others import them after
+/// re-executing them, and forward their transactions to it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GossipSection {
+    /// libp2p listen address, e.g. `/ip4/0.0.0.0/tcp/30333`.
+    pub listen: String,
+    /// Other kettles' libp2p addresses (`/ip4/10.0.0.2/tcp/30333`, optionally ending in
+    /// `/p2p/<peer id>`), dialled at start and redialled while disconnected.
+    pub bootstrap: Vec<String>,
+    /// Kettle addresses of the cluster (this kettle may be listed or not). Messages signed
+    /// by any other key are dropped; store records are only replicated to these kettles.
+    pub cluster: Vec<alloy_primitives::Address>,
+    /// The kettle that seals blocks; absent: this kettle.
+    pub producer: Option<alloy_primitives::Address>,
+    /// Largest gossip message in bytes.
+    pub max_message_bytes: usize,
+}
+
+impl Default for GossipSection {
+    fn default() -> Self {
+        Self {
+            listen: "/ip4/127.0.0.1/tcp/30333".into(),
+            bootstrap: Vec::new(),
+            cluster: Vec::new(),
+            producer: None,
+            max_message_bytes: 4 * 1024 * 1024,
+        }
+    }
+}
+
 impl Default for NodeConfig {
     fn default() -> Self {
         Self {
@@ -118,6 +155,7 @@ impl Default for NodeConfig {
             store: StoreSection::default(),
             pool: PoolSection::default(),
             metrics: MetricsSection::default(),
+            gossip: None,
             dev_keys: false,
         }
     }
@@ -208,6 +246,14 @@ impl NodeConfig {
         self.rpc_config()
             .validate()
             .map_err(|e| NodeError::Config(e.to_string()))?;
+        if self.gossip.is_some() && self.chain.genesis.is_none() {
+            // The dev genesis funds this kettle's own key, so two kettles never share it.
+            return Err(NodeError::Config(
+                "a cluster ([gossip]) needs chain.genesis: every member must start from the \
+                 same genesis file (`kettle genesis` prints the dev chain's)"
+                    .into(),
+            ));
+        }
         Ok(())
     }
 
@@ -272,5 +318,24 @@ mod tests {
         let err = NodeConfig::from_toml("[store]\nmax_value_bytes = 0").unwrap_err();
         assert!(err.to_string().contains("max_value_bytes"), "{err}");
         assert!(NodeConfig::from_toml("").is_ok());
+    }
+
+    #[test]
+    fn gossip_section_parses_and_rejects_typos() {
+        let err = NodeConfig::from_toml("[gossip]\ncluster = []").unwrap_err();
+        assert!(err.to_string().contains("chain.genesis"), "{err}");
+        let cfg = NodeConfig::from_toml(
+            "[chain]\ngenesis = \"g.json\"\n[gossip]\nlisten = \"/ip4/127.0.0.1/tcp/4001\"\ncluster = [\"0x0000000000000000000000000000000000000001\"]\nproducer = \"0x0000000000000000000000000000000000000001\"",
+        )
+        .expect("parses");
+        let g = cfg.gossip.expect("section");
+        assert_eq!(g.cluster.len(), 1);
+        assert_eq!(
+            g.producer,
+            Some(alloy_primitives::Address::with_last_byte(1))
+        );
+        assert!(g.bootstrap.is_empty());
+        let err = NodeConfig::from_toml("[gossip]\nbootnodes = []").unwrap_err();
+        assert!(err.to_string().contains("unknown field"), "{err}");
     }
 }

@@ -2,6 +2,7 @@
 //! pipeline, metrics and health. Wires the chain, the confidential store, the MEVM and the
 //! JSON-RPC server together.
 
+pub mod cluster;
 pub mod config;
 pub mod error;
 pub mod keys;

@@ -10,7 +10,7 @@ use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use tokio::{net::TcpListener, sync::watch};
 use tracing::{debug, info, warn};
 
-use crate::NodeError;
+use crate::{cluster::ClusterStatus, NodeError};
 
 /// Records one confidential request (`kind`: send, call, estimate).
 pub fn record_request(kind: &'static str, ok: bool, elapsed: Duration) {
@@ -49,6 +49,7 @@ pub async fn serve(
     addr: SocketAddr,
     handle: PrometheusHandle,
     chain: Arc<Chain>,
+    cluster: Option<Arc<ClusterStatus>>,
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<(SocketAddr, tokio::task::JoinHandle<()>), NodeError> {
     let listener = TcpListener::bind(addr).await?;
@@ -67,11 +68,13 @@ pub async fn serve(
                     continue;
                 }
             };
-            let (handle, chain) = (handle.clone(), chain.clone());
+            let (handle, chain, cluster) = (handle.clone(), chain.clone(), cluster.clone());
             tokio::spawn(async move {
                 let service = service_fn(move |req: Request<hyper::body::Incoming>| {
-                    let (handle, chain) = (handle.clone(), chain.clone());
-                    async move { Ok::<_, Infallible>(respond(&req, &handle, &chain)) }
+                    let (handle, chain, cluster) = (handle.clone(), chain.clone(), cluster.clone());
+                    async move {
+                        Ok::<_, Infallible>(respond(&req, &handle, &chain, cluster.as_deref()))
+                    }
                 });
                 if let Err(e) = http1::Builder::new()
                     .serve_connection(TokioIo::new(stream), service)
@@ -89,17 +92,26 @@ fn respond(
     req: &Request<hyper::body::Incoming>,
     handle: &PrometheusHandle,
     chain: &Chain,
+    cluster: Option<&ClusterStatus>,
 ) -> Response<Full<Bytes>> {
     let (status, content_type, body) = match (req.method().as_str(), req.uri().path()) {
-        ("GET", "/metrics") => (StatusCode::OK, "text/plain; version=0.0.4", handle.render()),
+        ("GET", "/metrics") => {
+            if let Some(c) = cluster {
+                c.export_metrics();
+            }
+            (StatusCode::OK, "text/plain; version=0.0.4", handle.render())
+        }
         ("GET", "/health") => {
             let (hash, head) = chain.head();
-            let body = serde_json::json!({
+            let mut body = serde_json::json!({
                 "status": "ok",
                 "chainId": chain.chain_id(),
-                "head": { "number": head.number, "hash": hash },
+                "head": { "number": head.number, "hash": hash, "stateRoot": head.state_root },
                 "pendingTransactions": chain.pending_count(),
             });
+            if let Some(c) = cluster {
+                body["gossip"] = c.health();
+            }
             (StatusCode::OK, "application/json", body.to_string())
         }
         _ => (

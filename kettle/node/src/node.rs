@@ -10,7 +10,9 @@ use suave_precompiles_network::{config::SecretHex, Network};
 use tokio::{sync::watch, task::JoinHandle};
 use tracing::{error, info, warn};
 
-use crate::{config::NodeConfig, keys::KettleKeys, metrics, pipeline::Pipeline, NodeError};
+use crate::{
+    cluster, config::NodeConfig, keys::KettleKeys, metrics, pipeline::Pipeline, NodeError,
+};
 
 /// A running kettle.
 pub struct NodeHandle {
@@ -19,6 +21,7 @@ pub struct NodeHandle {
     store: Arc<EncryptedStore>,
     address: alloy_primitives::Address,
     metrics_addr: Option<SocketAddr>,
+    p2p_addrs: Vec<kettle_gossip::Multiaddr>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -64,7 +67,9 @@ pub async fn launch(config: NodeConfig) -> Result<NodeHandle, NodeError> {
         )
         .map_err(|e| NodeError::Store(e.to_string()))?,
     );
-    let chain = Arc::new(Chain::open(db.clone(), spec, config.pool_limits())?);
+    let chain = Arc::new(
+        Chain::open(db.clone(), spec, config.pool_limits())?.with_sealer(keys.kettle.clone()),
+    );
 
     let mut net_cfg = config.http.clone();
     if net_cfg.bundle_signing_key.is_none() {
@@ -85,20 +90,53 @@ pub async fn launch(config: NodeConfig) -> Result<NodeHandle, NodeError> {
     let handle = metrics::install()?;
     let (shutdown, shutdown_rx) = watch::channel(false);
     let mut tasks = Vec::new();
+    let cluster = match &config.gossip {
+        Some(section) => Some(
+            cluster::start(
+                section,
+                &keys,
+                chain.clone(),
+                store.clone(),
+                store.subscribe_local_commits(),
+                shutdown_rx.clone(),
+            )
+            .await?,
+        ),
+        None => None,
+    };
+    let status = cluster.as_ref().map(|c| c.status.clone());
+    let p2p_addrs = cluster
+        .as_ref()
+        .map(|c| c.gossip.listen_addrs().to_vec())
+        .unwrap_or_default();
+    let produces = status.as_ref().is_none_or(|s| s.is_producer());
+    if let Some(c) = cluster {
+        tasks.extend(c.tasks);
+    }
     let metrics_addr = match config.metrics.addr {
         Some(addr) => {
-            let (bound, task) =
-                metrics::serve(addr, handle, chain.clone(), shutdown_rx.clone()).await?;
+            let (bound, task) = metrics::serve(
+                addr,
+                handle,
+                chain.clone(),
+                status.clone(),
+                shutdown_rx.clone(),
+            )
+            .await?;
             tasks.push(task);
             Some(bound)
         }
         None => None,
     };
-    tasks.push(tokio::spawn(produce_blocks(
-        chain.clone(),
-        Duration::from_millis(config.chain.block_period_ms),
-        shutdown_rx.clone(),
-    )));
+    if produces {
+        tasks.push(tokio::spawn(produce_blocks(
+            chain.clone(),
+            Duration::from_millis(config.chain.block_period_ms),
+            shutdown_rx.clone(),
+        )));
+    } else {
+        info!("following the cluster's block producer; not sealing blocks");
+    }
     tasks.push(tokio::spawn(report_db_size(
         db_path(&config.datadir),
         shutdown_rx,
@@ -112,6 +150,7 @@ pub async fn launch(config: NodeConfig) -> Result<NodeHandle, NodeError> {
         store,
         address: keys.address(),
         metrics_addr,
+        p2p_addrs,
         shutdown,
         tasks,
     })
@@ -126,6 +165,16 @@ impl NodeHandle {
     /// Where `/metrics` and `/health` are served, if enabled.
     pub fn metrics_addr(&self) -> Option<SocketAddr> {
         self.metrics_addr
+    }
+
+    /// Where gossip listens (each address ends in `/p2p/<peer id>`); empty when standalone.
+    pub fn p2p_addrs(&self) -> &[kettle_gossip::Multiaddr] {
+        &self.p2p_addrs
+    }
+
+    /// The confidential store.
+    pub fn store(&self) -> &Arc<EncryptedStore> {
+        &self.store
     }
 
     /// The kettle address.

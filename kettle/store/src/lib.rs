@@ -27,6 +27,10 @@
 //! - Each commit gets the next sequence number of its origin kettle and a sealed manifest
 //!   (records created, (record, key, caller) of each write) in the commit log, so gossip can
 //!   later replay what a peer missed.
+//! - Store sync: [`EncryptedStore::outbound_since`] turns local commits into the (possibly
+//!   empty) sets a peer may hold; the peer applies them in order with
+//!   [`EncryptedStore::apply_remote_seq`], logging each under the origin's own number, so
+//!   its [`EncryptedStore::last_seq`] of the origin is a durable catch-up cursor.
 //!
 //! # Encryption at rest
 //! See [`layout`] for what is stored where. Every value, every record's metadata and every
@@ -59,8 +63,10 @@
 //!
 //! # Access control (SUAVE-COMPAT §3.9, §6.5)
 //! [`EncryptedStore::retrieve`], [`EncryptedStore::store`] and every write of a commit
-//! require an allowed peeker (or the wildcard). [`EncryptedStore::apply_remote`] also
-//! requires the origin kettle and this kettle to be allowed stores. The trait's `record`,
+//! require an allowed peeker (or the wildcard). [`EncryptedStore::apply_remote`] and
+//! [`EncryptedStore::apply_remote_seq`] also require the origin kettle and this kettle to be
+//! allowed stores; [`EncryptedStore::outbound_since`] ships nothing of a record that does not
+//! list the destination. The trait's `record`,
 //! `records_by_condition` and `value` do not check peekers: the overlay above them does,
 //! with the caller stack the store cannot see.
 
@@ -79,7 +85,9 @@ pub use codec::{CommitManifest, LoggedWrite};
 pub use error::StoreOpenError;
 pub use layout::COLUMN_FAMILIES;
 pub use secret::KettleSecret;
-pub use store::{CommitReceipt, CommitWithError, EncryptedStore, StoreOptions, VerifyReport};
+pub use store::{
+    CommitReceipt, CommitWithError, EncryptedStore, RemoteApply, StoreOptions, VerifyReport,
+};
 pub use suave_precompiles::{StoreError, StoreLimits};
 
 /// Opens (creating if missing) the confidential store in `path`, sealed under `secret`,

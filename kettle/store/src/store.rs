@@ -19,6 +19,10 @@ use crate::error::{corrupt, db_err, StoreOpenError};
 use crate::layout::*;
 use crate::secret::KettleSecret;
 
+mod sync;
+
+pub use sync::RemoteApply;
+
 /// How a store is opened: limits, the kettle's own identities and durability.
 ///
 /// Why a struct: [`crate::open`] covers the common case; the node also needs to say which
@@ -158,6 +162,7 @@ pub struct EncryptedStore {
     write_opts: WriteOptions,
     state: Mutex<WriteState>,
     records: RecordCache,
+    local_commits: tokio::sync::watch::Sender<u64>,
 }
 
 /// Committed records by id, decrypted. Records never change once committed and are never
@@ -292,6 +297,12 @@ impl EncryptedStore {
             }
         };
         let origin_seqs = last_seqs(&db)?;
+        let local_seq = options
+            .local_kettles
+            .first()
+            .and_then(|k| origin_seqs.get(k))
+            .copied()
+            .unwrap_or(0);
 
         let mut write_opts = WriteOptions::default();
         write_opts.set_sync(options.sync_writes);
@@ -313,6 +324,7 @@ impl EncryptedStore {
                 origin_seqs,
             }),
             records: RecordCache::new(RECORD_CACHE_ENTRIES),
+            local_commits: tokio::sync::watch::channel(local_seq).0,
         })
     }
 
@@ -324,6 +336,12 @@ impl EncryptedStore {
     /// The options the store was opened with.
     pub fn options(&self) -> &StoreOptions {
         &self.options
+    }
+
+    /// Follows this kettle's local commits: the value is the sequence number of the last one
+    /// (store replication waits on it).
+    pub fn subscribe_local_commits(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.local_commits.subscribe()
     }
 
     /// The origin local commits are logged under: the first local kettle, or zero.
@@ -360,8 +378,10 @@ impl EncryptedStore {
         writes: &StoreWriteSet,
         finish: impl FnOnce(WriteBatch) -> Result<T, E>,
     ) -> Result<T, CommitWithError<E>> {
-        self.apply_with(writes, self.local_origin(), false, finish)
-            .map(|(_, t)| t)
+        match self.apply_with(writes, self.local_origin(), false, None, finish)? {
+            Committed::Done(_, t) => Ok(t),
+            Committed::OutOfOrder { .. } => Err(out_of_order_unnumbered().into()),
+        }
     }
 
     /// Applies a write set received from kettle `origin` (store sync), atomically.
@@ -369,6 +389,10 @@ impl EncryptedStore {
     /// On top of the local checks, `origin` and one of this kettle's accounts must both be
     /// allowed stores of every record created or written, else [`StoreError::StoreNotAllowed`]
     /// and nothing is applied.
+    ///
+    /// The commit gets the next sequence number of `origin` *here*, which need not be the
+    /// origin's own numbering: do not mix this with [`EncryptedStore::apply_remote_seq`] for
+    /// the same origin, whose cursor it would move.
     pub fn apply_remote(
         &self,
         origin: Address,
@@ -430,21 +454,35 @@ impl EncryptedStore {
         after: u64,
         max: usize,
     ) -> Result<Vec<(u64, CommitManifest)>, StoreError> {
+        self.manifests_at(&self.db.snapshot(), origin, after, max)
+    }
+
+    /// [`EncryptedStore::commit_log`] as of `snap`.
+    fn manifests_at(
+        &self,
+        snap: &rocksdb::Snapshot<'_>,
+        origin: &Address,
+        after: u64,
+        max: usize,
+    ) -> Result<Vec<(u64, CommitManifest)>, StoreError> {
         let log = cf(&self.db, CF_LOG)?;
         let start = log_key(origin, after.saturating_add(1));
         let mut ro = ReadOptions::default();
         ro.set_iterate_range(PrefixRange(origin.as_slice()));
         let mut out = Vec::new();
-        for item in self.db.iterator_cf_opt(
+        if max == 0 {
+            return Ok(out);
+        }
+        for item in snap.iterator_cf_opt(
             log,
             ro,
             IteratorMode::From(&start, rocksdb::Direction::Forward),
         ) {
-            if out.len() >= max {
-                break;
-            }
             let (k, v) = item.map_err(db_err)?;
-            let seq = be_u64(&k[20..]).ok_or_else(|| corrupt("commit log key"))?;
+            let seq = k
+                .get(20..)
+                .and_then(be_u64)
+                .ok_or_else(|| corrupt("commit log key"))?;
             let plain = self
                 .sealer
                 .open(Binding::Log(origin, seq), &v)
@@ -452,6 +490,9 @@ impl EncryptedStore {
             let m = codec::decode_manifest(&plain)
                 .ok_or_else(|| corrupt(format!("commit log {origin} #{seq}")))?;
             out.push((seq, m));
+            if out.len() >= max {
+                break;
+            }
         }
         Ok(out)
     }
@@ -681,14 +722,15 @@ impl EncryptedStore {
     }
 
     /// Limits first: nothing is sealed, allocated per item or read before they pass.
-    fn check_limits(&self, ws: &StoreWriteSet) -> Result<(), StoreError> {
+    /// `max_records` is [`StoreLimits::max_records_per_request`], raised on numbered sync
+    /// (see [`EncryptedStore::apply_remote_seq`]).
+    fn check_limits(&self, ws: &StoreWriteSet, max_records: usize) -> Result<(), StoreError> {
         let l = &self.options.limits;
         let max_name = self.options.max_name_bytes;
-        if ws.records.len() > l.max_records_per_request {
+        if ws.records.len() > max_records {
             return Err(StoreError::LimitExceeded(format!(
-                "{} records in one commit exceed {}",
+                "{} records in one commit exceed {max_records}",
                 ws.records.len(),
-                l.max_records_per_request
             )));
         }
         if ws.writes.len() > l.max_writes_per_request {
@@ -762,23 +804,41 @@ impl EncryptedStore {
         origin: Address,
         remote: bool,
     ) -> Result<Option<CommitReceipt>, StoreError> {
-        let write = |batch: WriteBatch| self.db.write_opt(batch, &self.write_opts).map_err(db_err);
-        match self.apply_with(ws, origin, remote, write) {
-            Ok((receipt, ())) => Ok(receipt),
-            Err(CommitWithError::Store(e) | CommitWithError::Inner(e)) => Err(e),
+        match self.apply_numbered(ws, origin, remote, None)? {
+            Committed::Done(receipt, ()) => Ok(receipt),
+            Committed::OutOfOrder { .. } => Err(out_of_order_unnumbered()),
         }
+    }
+
+    /// [`EncryptedStore::apply_with`] writing the batch itself.
+    fn apply_numbered(
+        &self,
+        ws: &StoreWriteSet,
+        origin: Address,
+        remote: bool,
+        expect: Option<u64>,
+    ) -> Result<Committed<()>, StoreError> {
+        let write = |batch: WriteBatch| self.db.write_opt(batch, &self.write_opts).map_err(db_err);
+        self.apply_with(ws, origin, remote, expect, write)
+            .map_err(|(CommitWithError::Store(e) | CommitWithError::Inner(e))| e)
     }
 
     /// The commit path: validates and seals `ws`, then hands the complete batch to `finish`,
     /// which must write it (possibly with more entries of its own). The store's in-memory
     /// state advances only if `finish` succeeds.
+    ///
+    /// With `expect`, the commit must get exactly that sequence number of `origin`: checked
+    /// under the commit lock, and if it does not ([`Committed::OutOfOrder`]) `finish` is not
+    /// called and nothing is written. An empty set is then still logged (an empty manifest),
+    /// so the cursor moves durably.
     fn apply_with<T, E>(
         &self,
         ws: &StoreWriteSet,
         origin: Address,
         remote: bool,
+        expect: Option<u64>,
         finish: impl FnOnce(WriteBatch) -> Result<T, E>,
-    ) -> Result<(Option<CommitReceipt>, T), CommitWithError<E>> {
+    ) -> Result<Committed<T>, CommitWithError<E>> {
         let span = info_span!(
             "store_commit",
             %origin,
@@ -788,12 +848,21 @@ impl EncryptedStore {
             seq = field::Empty,
         );
         let _guard = span.enter();
-        if ws.is_empty() {
+        if ws.is_empty() && expect.is_none() {
             return finish(WriteBatch::default())
-                .map(|t| (None, t))
+                .map(|t| Committed::Done(None, t))
                 .map_err(CommitWithError::Inner);
         }
-        self.check_limits(ws)?;
+        let limits = &self.options.limits;
+        let max_records = match expect {
+            // A numbered sync set also carries the records its writes refer to (one per
+            // write at most), which the origin's commit did not count as created.
+            Some(_) => limits
+                .max_records_per_request
+                .saturating_add(limits.max_writes_per_request),
+            None => limits.max_records_per_request,
+        };
+        self.check_limits(ws, max_records)?;
 
         // Records of the set: consistent ids; on sync, allowed stores.
         let mut in_set: HashMap<DataId, &DataRecord> = HashMap::with_capacity(ws.records.len());
@@ -885,6 +954,12 @@ impl EncryptedStore {
         let meta_cf = cf(&self.db, CF_META)?;
 
         let mut state = self.lock_state();
+        let cursor = state.origin_seqs.get(&origin).copied().unwrap_or(0);
+        if let Some(expect) = expect {
+            if cursor.checked_add(1) != Some(expect) {
+                return Ok(Committed::OutOfOrder { cursor });
+            }
+        }
         // Under the lock, so two commits cannot both create (and index) the same record.
         let present = self.db.batched_multi_get_cf(
             records_cf,
@@ -909,11 +984,7 @@ impl EncryptedStore {
         for (key, sealed) in &sealed_values {
             batch.put_cf(values_cf, key, sealed);
         }
-        let seq = state
-            .origin_seqs
-            .get(&origin)
-            .copied()
-            .unwrap_or(0)
+        let seq = cursor
             .checked_add(1)
             .ok_or_else(|| StoreError::Backend("commit sequence exhausted".into()))?;
         let records_created = created.len();
@@ -934,10 +1005,13 @@ impl EncryptedStore {
         state.next_index_seq = next_index_seq;
         state.origin_seqs.insert(origin, seq);
         drop(state);
+        if !remote {
+            self.local_commits.send_replace(seq);
+        }
 
         span.record("seq", seq);
         debug!(records_created, values_written, "committed");
-        Ok((
+        Ok(Committed::Done(
             Some(CommitReceipt {
                 origin,
                 seq,
@@ -947,6 +1021,22 @@ impl EncryptedStore {
             finished,
         ))
     }
+}
+
+/// What [`EncryptedStore::apply_with`] did.
+enum Committed<T> {
+    /// Committed (`None`: an empty, unnumbered set, nothing written) and `finish`'s result.
+    Done(Option<CommitReceipt>, T),
+    /// A numbered commit whose sequence number is not the one after `cursor`: nothing done.
+    OutOfOrder {
+        /// `origin`'s last sequence number here.
+        cursor: u64,
+    },
+}
+
+/// [`Committed::OutOfOrder`] from an unnumbered commit: cannot happen.
+fn out_of_order_unnumbered() -> StoreError {
+    StoreError::Backend("unnumbered commit refused as out of order (bug)".into())
 }
 
 impl ConfidentialStore for EncryptedStore {
