@@ -111,17 +111,17 @@ pub enum GossipEvent {
         /// The verified envelope (origin, seq, payload).
         envelope: Envelope,
     },
-    /// Store writes received point-to-point from an authenticated cluster kettle, for the
-    /// node to apply with `EncryptedStore::apply_remote(origin, …)`.
+    /// Consecutive store commits received point-to-point from an authenticated cluster
+    /// kettle, for the node to apply in order (`EncryptedStore::apply_remote_seq`).
     StoreWrites {
         /// The sending kettle (verified: envelope signer and handshake-bound peer).
         origin: Address,
         /// Envelope id.
         id: B256,
-        /// The write set and its origin commit sequence.
-        sync: StoreSync,
-        /// Answer with this kettle's cursor for `origin` after handling the set (every commit
-        /// of `origin` up to it is applied here), or why it could not be applied.
+        /// The commits, in the origin's order (at least one).
+        commits: Vec<StoreSync>,
+        /// Answer with this kettle's cursor for `origin` after handling them (every commit
+        /// of `origin` up to it is applied here), or why they could not be applied.
         reply: Reply<Result<u64, String>>,
     },
     /// A cluster kettle asks for blocks `from..` (catch-up).
@@ -213,7 +213,7 @@ enum Command {
     },
     SendStoreWrites {
         to: Address,
-        sync: StoreSync,
+        commits: Vec<StoreSync>,
         reply: oneshot::Sender<Result<u64, GossipError>>,
     },
     RequestBlocks {
@@ -297,17 +297,17 @@ impl GossipHandle {
         rx.await.map_err(|_| GossipError::Stopped)?
     }
 
-    /// Sends a write set to kettle `to` over an authenticated point-to-point stream and waits
-    /// until `to` has handled it; returns `to`'s cursor for this kettle (every commit of this
-    /// kettle up to it is applied there). Every record in it must allow `to` (see
-    /// [`crate::split_by_store`]).
+    /// Sends consecutive commits to kettle `to` in one message over an authenticated
+    /// point-to-point stream and waits until `to` has handled them; returns `to`'s cursor for
+    /// this kettle (every commit of this kettle up to it is applied there). Every record in
+    /// them must allow `to` (see [`crate::split_by_store`]).
     pub async fn send_store_writes(
         &self,
         to: Address,
-        sync: StoreSync,
+        commits: Vec<StoreSync>,
     ) -> Result<u64, GossipError> {
         let (reply, rx) = oneshot::channel();
-        self.send(Command::SendStoreWrites { to, sync, reply })
+        self.send(Command::SendStoreWrites { to, commits, reply })
             .await?;
         rx.await.map_err(|_| GossipError::Stopped)?
     }
@@ -582,8 +582,8 @@ impl GossipService {
             } => {
                 let _ = reply.send(self.publish_bytes(topic, bytes).map(|()| B256::ZERO));
             }
-            Command::SendStoreWrites { to, sync, reply } => {
-                match self.send_store_writes(to, &sync) {
+            Command::SendStoreWrites { to, commits, reply } => {
+                match self.send_store_writes(to, &commits) {
                     Ok(id) => {
                         self.pending.insert(id, PendingReply::Store(reply));
                     }
@@ -630,9 +630,18 @@ impl GossipService {
     fn send_store_writes(
         &mut self,
         to: Address,
-        sync: &StoreSync,
+        commits: &[StoreSync],
     ) -> Result<OutboundRequestId, GossipError> {
-        let _span = debug_span!("store_sync_out", %to, commit_seq = sync.commit_seq).entered();
+        let _span = debug_span!(
+            "store_sync_out",
+            %to,
+            first = commits.first().map(|c| c.commit_seq),
+            count = commits.len()
+        )
+        .entered();
+        if commits.is_empty() {
+            return Err(GossipError::Request("no commits to send".into()));
+        }
         if !self.verifier.is_allowed(&to) {
             return Err(GossipError::NotConnected(to));
         }
@@ -640,15 +649,17 @@ impl GossipService {
             .peers_by_kettle
             .get(&to)
             .ok_or(GossipError::NotConnected(to))?;
-        if sync
-            .write_set
-            .records
+        if commits
             .iter()
+            .flat_map(|c| &c.write_set.records)
             .any(|r| !r.allowed_stores.contains(&to))
         {
             return Err(GossipError::NotAllowedStore(to));
         }
-        let (_, bytes) = self.seal(MessageKind::StoreWrites, sync.encode().into())?;
+        let (_, bytes) = self.seal(
+            MessageKind::StoreWrites,
+            StoreSync::encode_batch(commits).into(),
+        )?;
         Ok(self
             .swarm
             .behaviour_mut()
@@ -914,23 +925,24 @@ impl GossipService {
         let env = self
             .verifier
             .check(bytes, MessageKind::StoreWrites, now_ms())?;
-        let sync = StoreSync::decode(&env.payload).ok_or(DropReason::Undecodable)?;
+        let commits = StoreSync::decode_batch(&env.payload)
+            .filter(|c| !c.is_empty())
+            .ok_or(DropReason::Undecodable)?;
         let local = self.signer.address();
-        if sync
-            .write_set
-            .records
+        if commits
             .iter()
+            .flat_map(|c| &c.write_set.records)
             .any(|r| !r.allowed_stores.contains(&local) || !r.allowed_stores.contains(&env.origin))
         {
             return Err(DropReason::NotAllowedStore);
         }
-        debug!(origin = %env.origin, commit_seq = sync.commit_seq, "accepted store writes");
+        debug!(origin = %env.origin, first = commits[0].commit_seq, count = commits.len(), "accepted store writes");
         let (reply, answer) = Reply::new();
         self.events
             .try_send(GossipEvent::StoreWrites {
                 origin: env.origin,
                 id: env.id(),
-                sync,
+                commits,
                 reply,
             })
             .map_err(|_| DropReason::ReceiverFull)?;

@@ -46,9 +46,26 @@ struct WireSync {
 }
 
 impl StoreSync {
-    /// RLP encoding (the envelope payload of [`crate::MessageKind::StoreWrites`]).
+    /// Encodes consecutive commits for one message (the envelope payload of
+    /// [`crate::MessageKind::StoreWrites`]): an RLP list of [`StoreSync::encode`] items.
+    pub fn encode_batch(batch: &[Self]) -> Vec<u8> {
+        let wire: Vec<WireSync> = batch.iter().map(Self::to_wire).collect();
+        alloy_rlp::encode(&wire)
+    }
+
+    /// Decodes [`StoreSync::encode_batch`] output; `None` on any malformed input.
+    pub fn decode_batch(bytes: &[u8]) -> Option<Vec<Self>> {
+        let wire: Vec<WireSync> = alloy_rlp::decode_exact(bytes).ok()?;
+        Some(wire.into_iter().map(Self::from_wire).collect())
+    }
+
+    /// RLP encoding of one commit.
     pub fn encode(&self) -> Vec<u8> {
-        let wire = WireSync {
+        alloy_rlp::encode(self.to_wire())
+    }
+
+    fn to_wire(&self) -> WireSync {
+        WireSync {
             commit_seq: self.commit_seq,
             records: self
                 .write_set
@@ -74,14 +91,17 @@ impl StoreSync {
                     caller: w.caller,
                 })
                 .collect(),
-        };
-        alloy_rlp::encode(&wire)
+        }
     }
 
     /// Decodes [`StoreSync::encode`] output; `None` on any malformed input (never panics).
     pub fn decode(bytes: &[u8]) -> Option<Self> {
         let wire: WireSync = alloy_rlp::decode_exact(bytes).ok()?;
-        Some(Self {
+        Some(Self::from_wire(wire))
+    }
+
+    fn from_wire(wire: WireSync) -> Self {
+        Self {
             commit_seq: wire.commit_seq,
             write_set: StoreWriteSet {
                 records: wire
@@ -107,7 +127,7 @@ impl StoreSync {
                     })
                     .collect(),
             },
-        })
+        }
     }
 }
 
@@ -175,8 +195,18 @@ pub(crate) mod tests {
                 writes: vec![write(1, b"secret")],
             },
         };
-        assert_eq!(StoreSync::decode(&s.encode()), Some(s));
+        assert_eq!(StoreSync::decode(&s.encode()), Some(s.clone()));
         assert_eq!(StoreSync::decode(&[0xc1, 0x80]), None);
+        let next = StoreSync {
+            commit_seq: 43,
+            write_set: StoreWriteSet::default(),
+        };
+        let batch = vec![s, next];
+        assert_eq!(
+            StoreSync::decode_batch(&StoreSync::encode_batch(&batch)),
+            Some(batch)
+        );
+        assert_eq!(StoreSync::decode_batch(&[0xc1, 0x80]), None);
     }
 
     #[test]

@@ -132,7 +132,9 @@ async fn drain(n: &mut Node, d: Duration) -> Vec<GossipEvent> {
     let deadline = tokio::time::Instant::now() + d;
     while let Ok(Some(mut ev)) = tokio::time::timeout_at(deadline, n.events.recv()).await {
         match &mut ev {
-            GossipEvent::StoreWrites { sync, reply, .. } => reply.send(Ok(sync.commit_seq)),
+            GossipEvent::StoreWrites { commits, reply, .. } => {
+                reply.send(Ok(commits.last().map_or(0, |c| c.commit_seq)))
+            }
             GossipEvent::BlocksRequested { reply, .. } => reply.send(Vec::new()),
             _ => {}
         }
@@ -280,11 +282,13 @@ async fn store_writes_reach_only_allowed_kettles_and_never_the_topic() {
 
     let sent = {
         let (handle, to, sync) = (a.handle.clone(), kb.address(), sync.clone());
-        tokio::spawn(async move { handle.send_store_writes(to, sync).await })
+        tokio::spawn(async move { handle.send_store_writes(to, vec![sync]).await })
     };
     // Sending the record to a kettle it does not allow is refused before any byte leaves.
     assert!(matches!(
-        a.handle.send_store_writes(kc.address(), sync.clone()).await,
+        a.handle
+            .send_store_writes(kc.address(), vec![sync.clone()])
+            .await,
         Err(GossipError::NotAllowedStore(_))
     ));
     // Public traffic continues on the topic meanwhile.
@@ -297,7 +301,9 @@ async fn store_writes_reach_only_allowed_kettles_and_never_the_topic() {
     let received: Vec<_> = b_events
         .iter()
         .filter_map(|e| match e {
-            GossipEvent::StoreWrites { origin, sync, .. } => Some((*origin, sync.clone())),
+            GossipEvent::StoreWrites {
+                origin, commits, ..
+            } => Some((*origin, commits[0].clone())),
             _ => None,
         })
         .collect();

@@ -179,6 +179,7 @@ pub(crate) async fn start(
         tasks.push(tokio::spawn(
             replicate_to(
                 member,
+                max_message_bytes,
                 gossip.clone(),
                 store.clone(),
                 commits.clone(),
@@ -239,6 +240,7 @@ pub(crate) async fn start(
 /// Pushes this kettle's commits to `member` from `member`'s cursor on, one at a time.
 async fn replicate_to(
     member: Address,
+    max_message_bytes: usize,
     gossip: GossipHandle,
     store: Arc<EncryptedStore>,
     mut commits: watch::Receiver<u64>,
@@ -260,7 +262,7 @@ async fn replicate_to(
                     commit_seq: 0,
                     write_set: StoreWriteSet::default(),
                 };
-                match gossip.send_store_writes(member, probe).await {
+                match gossip.send_store_writes(member, vec![probe]).await {
                     Ok(c) => {
                         debug!(cursor = c, "member cursor");
                         cursor = Some(c);
@@ -303,27 +305,56 @@ async fn replicate_to(
                 continue;
             }
         };
+        // Consecutive commits go in messages of up to half the message limit each.
+        let mut messages: Vec<Vec<StoreSync>> = Vec::new();
+        let mut size = 0usize;
         for (seq, write_set) in batch {
             let sync = StoreSync {
                 commit_seq: seq,
                 write_set,
             };
-            match gossip.send_store_writes(member, sync).await {
+            let len = sync.encode().len();
+            match messages.last_mut() {
+                Some(m) if size + len <= max_message_bytes / 2 => {
+                    size += len;
+                    m.push(sync);
+                }
+                _ => {
+                    size = len;
+                    messages.push(vec![sync]);
+                }
+            }
+        }
+        for commits in messages {
+            let (count, last) = (commits.len(), commits.last().map_or(0, |c| c.commit_seq));
+            match gossip.send_store_writes(member, commits).await {
                 Ok(c) => {
                     cursor = Some(c);
-                    metrics::counter!("kettle_gossip_store_commits_sent_total").increment(1);
-                    if c < seq {
-                        // The member has a gap before `seq`: resume from its cursor.
-                        debug!(cursor = c, seq, "member behind; resending from its cursor");
+                    metrics::counter!("kettle_gossip_store_commits_sent_total")
+                        .increment(count as u64);
+                    if c < last {
+                        // The member has a gap or refused part: resume from its cursor.
+                        debug!(cursor = c, last, "member behind; resending from its cursor");
                         break;
                     }
                 }
                 Err(e) => {
-                    debug!(error = %e, seq, "replication failed; will retry");
+                    debug!(error = %e, last, "replication failed; will retry");
                     cursor = None;
                     tokio::time::sleep(RETRY).await;
                     break;
                 }
+            }
+        }
+        if cursor == Some(known) {
+            // No progress (the member refuses the next commit): do not spin.
+            warn!(
+                cursor = known,
+                "member makes no progress on our commits; retrying later"
+            );
+            tokio::select! {
+                _ = tokio::time::sleep(RETRY * 10) => {}
+                _ = shutdown.changed() => return,
             }
         }
     }
@@ -481,6 +512,35 @@ async fn forward_transactions(
     }
 }
 
+/// Applies `origin`'s consecutive commits in order; the answer is the cursor afterwards.
+fn apply_commits(
+    store: &EncryptedStore,
+    origin: Address,
+    commits: Vec<StoreSync>,
+) -> Result<u64, String> {
+    let mut cursor = store.last_seq(&origin);
+    for sync in commits {
+        match store.apply_remote_seq(origin, sync.commit_seq, &sync.write_set) {
+            Ok(RemoteApply::Applied(r)) => {
+                metrics::counter!("kettle_gossip_store_commits_applied_total").increment(1);
+                debug!(%origin, seq = r.seq, records = r.records_created, values = r.values_written, "applied remote commit");
+                cursor = r.seq;
+            }
+            Ok(RemoteApply::Duplicate { cursor: c }) => cursor = c,
+            Ok(RemoteApply::Gap { cursor: c }) => return Ok(c),
+            Err(e) => {
+                warn!(%origin, seq = sync.commit_seq, error = %e, "remote commit refused");
+                if cursor > 0 {
+                    // Keep what was applied; the sender resumes at the refused commit.
+                    return Ok(cursor);
+                }
+                return Err(e.to_string());
+            }
+        }
+    }
+    Ok(cursor)
+}
+
 struct Handlers {
     chain: Arc<Chain>,
     store: Arc<EncryptedStore>,
@@ -509,34 +569,16 @@ async fn handle_events(
         match event {
             GossipEvent::StoreWrites {
                 origin,
-                sync,
+                commits,
                 mut reply,
                 ..
             } => {
                 let store = h.store.clone();
                 tokio::spawn(async move {
-                    let seq = sync.commit_seq;
-                    let applied = tokio::task::spawn_blocking(move || {
-                        store.apply_remote_seq(origin, sync.commit_seq, &sync.write_set)
-                    })
-                    .await;
-                    let answer = match applied {
-                        Ok(Ok(RemoteApply::Applied(r))) => {
-                            metrics::counter!("kettle_gossip_store_commits_applied_total")
-                                .increment(1);
-                            debug!(%origin, seq = r.seq, records = r.records_created, values = r.values_written, "applied remote commit");
-                            Ok(r.seq)
-                        }
-                        Ok(Ok(RemoteApply::Duplicate { cursor } | RemoteApply::Gap { cursor })) => {
-                            Ok(cursor)
-                        }
-                        Ok(Err(e)) => {
-                            warn!(%origin, seq, error = %e, "remote commit refused");
-                            Err(e.to_string())
-                        }
-                        Err(e) => Err(format!("apply task failed: {e}")),
-                    };
-                    reply.send(answer);
+                    let applied =
+                        tokio::task::spawn_blocking(move || apply_commits(&store, origin, commits))
+                            .await;
+                    reply.send(applied.unwrap_or_else(|e| Err(format!("apply task failed: {e}"))));
                 });
             }
             GossipEvent::BlocksRequested {
