@@ -188,7 +188,7 @@ async fn main() {
     let total = t0.elapsed();
     println!("gossip/throughput: burst of {burst} commits on kettle 0");
     println!(
-        "  committed locally in {committed:?} ({:.0}/s); on all 4 others after {total:?}: {:.0} write sets/s replicated to all ({:.0} messages/s sent)",
+        "  committed locally in {committed:?} ({:.0}/s); on all 4 others after {total:?}: {:.0} write sets/s replicated to all ({:.0} commit deliveries/s; consecutive commits share messages)",
         burst as f64 / committed.as_secs_f64(),
         burst as f64 / total.as_secs_f64(),
         (burst * (KETTLES as u64 - 1)) as f64 / total.as_secs_f64()
