@@ -25,6 +25,7 @@
 //! | [`probe`] | `Probe`, `Retriever` | `contracts/test/Probe.sol` |
 //! | [`keccak_loop`] | `KeccakLoop` | `contracts/test/KeccakLoop.sol` |
 //! | [`network_suapp`] | `NetworkSuapp` | `contracts/test/NetworkSuapp.sol` |
+//! | [`cluster_store`] | `ClusterStore` | `contracts/test/ClusterStore.sol` |
 //!
 //! Each module holds what `sol!` generates for the artifact: a module named after the contract
 //! with its calls, events, errors, the structs it uses (grouped under a `Suave` sub-module when
@@ -216,6 +217,19 @@ pub mod network_suapp {
     );
 }
 
+/// Bindings of the test SUAPP `ClusterStore` (`contracts/test/ClusterStore.sol`), used by the
+/// cluster tests of `kettle-tests`: `storeFor(stores)` creates a record replicated to the kettles
+/// `stores` holding `keccak256(confidential inputs)` and returns the calldata of `onStored(id)`
+/// (emits `Stored(id)`); `retrieveFrom(id)` reads it back and returns the calldata of
+/// `onRetrieved(id, value)` (emits `Retrieved(id, value)`).
+pub mod cluster_store {
+    alloy_sol_types::sol!(
+        #[sol(all_derives)]
+        ClusterStore,
+        "out/ClusterStore.json"
+    );
+}
+
 /// `error PeekerReverted(address, bytes)`: how Suave.sol reports a failed precompile call.
 pub use suave::Suave::PeekerReverted;
 
@@ -263,6 +277,10 @@ pub const ARTIFACTS: &[Artifact] = &[
     Artifact {
         name: "Box",
         json: include_str!("out/Box.json"),
+    },
+    Artifact {
+        name: "ClusterStore",
+        json: include_str!("out/ClusterStore.json"),
     },
     Artifact {
         name: "EmitLogs",

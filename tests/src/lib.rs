@@ -3,6 +3,8 @@
 //!
 //! - [`KettleProcess`] spawns `kettle dev` on free loopback ports and a data directory, waits
 //!   until it is healthy, and stops (SIGTERM), kills (SIGKILL) and restarts it.
+//! - [`Cluster`] runs several such kettles as one kettle cluster (own keys, shared genesis,
+//!   libp2p on fixed loopback ports, kettle 0 producing blocks) with waits for convergence.
 //! - [`KettleClient`] is an alloy provider (`AnyNetwork`, plain HTTP) plus what a SUAVE client
 //!   adds: sign and send EIP-1559 transactions, deploy contracts from the
 //!   [`kettle_contracts::ARTIFACTS`], build `0x43` confidential compute requests with
@@ -37,7 +39,7 @@
 //! |---|---|
 //! | `KETTLE_BIN` | the `kettle` binary to start (default: the one next to the test executable) |
 //! | `KETTLE_TEST_LOG` | `1`: echo each kettle's stderr into the test output; a `tracing` filter (`debug`, `kettle_node=trace`): echo it at that level |
-//! | `KETTLE_E2E_SEED`, `KETTLE_CRASH_SEED` | replay the random choices of `node_e2e` / `crash` (each run prints its seed) |
+//! | `KETTLE_E2E_SEED`, `KETTLE_CRASH_SEED`, `KETTLE_CLUSTER_SEED` | replay the random choices of `node_e2e` / `crash` / `cluster` (each run prints its seed) |
 //!
 //! # The tests
 //!
@@ -45,16 +47,22 @@
 //! |---|---|
 //! | `tests/node_e2e.rs` | deploy + `0x43` → `0x50` round trip (EIP-712 and plain signatures), suave-geth JSON forms, state across requests, restart durability, failure paths commit nothing, confidential `eth_call` / `eth_estimateGas`, `cast`-style queries; confidential inputs never reach RPC output or logs |
 //! | `tests/crash.rs` | SIGKILL mid-stream loses no acknowledged `0x50` or record and doubles nothing |
+//! | `tests/cluster.rs` | a cluster of 3 kettles ([`Cluster`]): store records replicate only to their allowed stores and never leak the inputs; a late or SIGKILLed kettle catches up exactly (heads, state roots, store cursors); the producer seals every kettle's transactions; forged gossip from a key outside the cluster is dropped |
 //! | `tests/harness.rs` | the harness itself: start-up failures show stderr, stop/kill/drop end the process, one kettle per data dir |
 
 use std::path::PathBuf;
 
 mod client;
+mod cluster;
 mod process;
 
 pub use client::{
     artifact_bytecode, decode_logs, KettleClient, RpcFailure, Signing, DEFAULT_REQUEST_GAS,
     RECEIPT_TIMEOUT, RPC_TIMEOUT,
+};
+pub use cluster::{
+    gossip_dropped, gossip_peers, metrics_dropped, store_cursor, store_seq, Cluster,
+    ClusterOptions, Head,
 };
 pub use process::{http_get, KettleOptions, KettleProcess, START_TIMEOUT, STOP_TIMEOUT};
 
@@ -249,7 +257,7 @@ mod tests {
 
     #[test]
     fn artifacts_have_deployable_bytecode() {
-        for name in ["Hello", "Vault", "StoreSuapp"] {
+        for name in ["Hello", "Vault", "StoreSuapp", "ClusterStore"] {
             assert!(artifact_bytecode(name).len() > 100, "{name}");
         }
         assert!(std::panic::catch_unwind(|| artifact_bytecode("NoSuchContract")).is_err());

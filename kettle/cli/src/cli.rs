@@ -2,8 +2,9 @@
 
 use std::{net::SocketAddr, path::PathBuf, process::ExitCode};
 
+use alloy_primitives::Address;
 use clap::{Args, Parser, Subcommand};
-use kettle_node::NodeConfig;
+use kettle_node::{config::GossipSection, NodeConfig};
 
 /// The version line printed by `kettle version`: `kettle <semver> (<git sha>)`.
 pub const VERSION_LINE: &str = concat!(
@@ -42,6 +43,27 @@ pub enum Command {
     /// Send a confidential compute request (0x43, EIP-712 signed) and print the kettle's
     /// 0x50 receipt with its decoded events.
     Request(RequestArgs),
+    /// Create a kettle key file if it does not exist and print the kettle address.
+    Key(KeyArgs),
+    /// Print the dev chain's genesis (geth JSON), e.g. for a cluster of kettles that must
+    /// share one genesis (`kettle dev --genesis <file>`).
+    Genesis(GenesisArgs),
+}
+
+/// Settings of `kettle key`.
+#[derive(Debug, Args)]
+pub struct KeyArgs {
+    /// Key file to read, or to create (mode 0600) if it does not exist.
+    #[arg(long)]
+    pub key_file: PathBuf,
+}
+
+/// Settings of `kettle genesis`.
+#[derive(Debug, Args)]
+pub struct GenesisArgs {
+    /// The funded faucet account; default: the well-known dev kettle 0xB5fE…BB7F.
+    #[arg(long, default_value_t = kettle_primitives::DEV_KETTLE_ADDRESS)]
+    pub faucet: Address,
 }
 
 /// Connection and signing settings of the client subcommands.
@@ -113,6 +135,38 @@ pub struct DevArgs {
     /// Seal at most one block per this many milliseconds (0: as soon as transactions wait).
     #[arg(long, default_value_t = 0)]
     pub block_period_ms: u64,
+    /// Use (or create) this key file instead of the well-known dev kettle key.
+    #[arg(long)]
+    pub key_file: Option<PathBuf>,
+    /// A geth-format genesis file instead of the dev chain with this kettle as faucet (every
+    /// kettle of a cluster needs the same one; `kettle genesis` prints the dev chain's).
+    #[arg(long)]
+    pub genesis: Option<PathBuf>,
+    /// Join a kettle cluster: the libp2p listen address, e.g. `/ip4/127.0.0.1/tcp/30333`.
+    #[arg(long, value_parser = parse_multiaddr)]
+    pub p2p_addr: Option<String>,
+    /// Another kettle's libp2p address, dialled at start (repeatable).
+    #[arg(long = "bootnode", value_parser = parse_multiaddr, requires = "p2p_addr")]
+    pub bootnodes: Vec<String>,
+    /// Kettle addresses of the cluster, comma-separated; messages from other kettles are
+    /// dropped and store records are only replicated to these.
+    #[arg(long, value_delimiter = ',', requires = "p2p_addr")]
+    pub cluster: Vec<Address>,
+    /// The kettle that seals blocks; default: this kettle.
+    #[arg(long, requires = "p2p_addr")]
+    pub producer: Option<Address>,
+}
+
+/// Accepts text shaped like a multiaddr (`/ip4/…/tcp/…`); the node parses it fully.
+fn parse_multiaddr(s: &str) -> Result<String, String> {
+    let s = s.trim();
+    if s.len() > 1 && s.starts_with('/') && !s.contains(char::is_whitespace) {
+        Ok(s.to_owned())
+    } else {
+        Err(format!(
+            "`{s}` is not a multiaddr (expected e.g. /ip4/127.0.0.1/tcp/30333)"
+        ))
+    }
 }
 
 /// Settings of `kettle run`.
@@ -132,11 +186,27 @@ pub struct RunArgs {
 /// The node configuration a subcommand asks for, if it starts a node.
 pub fn node_config(command: &Command) -> eyre::Result<Option<NodeConfig>> {
     Ok(match command {
-        Command::Version | Command::Deploy(_) | Command::Request(_) => None,
+        Command::Version
+        | Command::Deploy(_)
+        | Command::Request(_)
+        | Command::Key(_)
+        | Command::Genesis(_) => None,
         Command::Dev(args) => {
             let mut cfg = NodeConfig::dev(args.datadir.clone(), args.http_addr);
             cfg.metrics.addr = Some(args.metrics_addr);
             cfg.chain.block_period_ms = args.block_period_ms;
+            if let Some(path) = &args.key_file {
+                cfg.dev_keys = false;
+                cfg.key_file = Some(path.clone());
+            }
+            cfg.chain.genesis = args.genesis.clone();
+            cfg.gossip = args.p2p_addr.as_ref().map(|listen| GossipSection {
+                listen: listen.clone(),
+                bootstrap: args.bootnodes.clone(),
+                cluster: args.cluster.clone(),
+                producer: args.producer,
+                ..GossipSection::default()
+            });
             Some(cfg)
         }
         Command::Run(args) => {
@@ -169,6 +239,16 @@ pub fn run(cli: Cli, config: Option<NodeConfig>) -> eyre::Result<ExitCode> {
                 node.stop().await;
                 Ok::<_, eyre::Report>(())
             })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        (Command::Key(args), None) => {
+            let keys = kettle_node::KettleKeys::load_or_create(&args.key_file)?;
+            println!("{}", keys.address());
+            Ok(ExitCode::SUCCESS)
+        }
+        (Command::Genesis(args), None) => {
+            let spec = kettle_chain::ChainSpec::dev(args.faucet);
+            println!("{}", serde_json::to_string_pretty(&spec.genesis)?);
             Ok(ExitCode::SUCCESS)
         }
         (Command::Deploy(args), None) => client_runtime()?.block_on(async move {
@@ -243,5 +323,140 @@ mod tests {
         assert_eq!(cfg.rpc.addr.to_string(), "127.0.0.1:8545");
         assert_eq!(cfg.datadir, PathBuf::from("data"));
         assert!(cfg.dev_keys);
+        assert!(cfg.key_file.is_none() && cfg.chain.genesis.is_none());
+        assert!(cfg.gossip.is_none(), "no cluster without --p2p-addr");
+    }
+
+    fn dev_config(args: &[&str]) -> NodeConfig {
+        let cli = Cli::try_parse_from(["kettle", "dev"].iter().chain(args))
+            .unwrap_or_else(|e| panic!("parse {args:?}: {e}"));
+        node_config(&cli.command).expect("config").expect("a node")
+    }
+
+    #[test]
+    fn dev_key_file_and_genesis() {
+        let cfg = dev_config(&["--key-file", "/tmp/k.json", "--genesis", "/tmp/g.json"]);
+        assert!(!cfg.dev_keys, "a key file replaces the dev key");
+        assert_eq!(cfg.key_file(), PathBuf::from("/tmp/k.json"));
+        assert_eq!(cfg.chain.genesis, Some(PathBuf::from("/tmp/g.json")));
+        assert!(cfg.gossip.is_none());
+    }
+
+    #[test]
+    fn dev_cluster_flags_fill_the_gossip_section() {
+        let a = "0x1111111111111111111111111111111111111111";
+        let b = "0x2222222222222222222222222222222222222222";
+        let cluster = format!("{a},{b}");
+        let cfg = dev_config(&[
+            "--p2p-addr",
+            "/ip4/127.0.0.1/tcp/30333",
+            "--bootnode",
+            "/ip4/127.0.0.1/tcp/30334",
+            "--bootnode",
+            "/ip4/127.0.0.1/tcp/30335",
+            "--cluster",
+            &cluster,
+            "--producer",
+            a,
+        ]);
+        let gossip = cfg.gossip.expect("gossip section");
+        assert_eq!(gossip.listen, "/ip4/127.0.0.1/tcp/30333");
+        assert_eq!(
+            gossip.bootstrap,
+            ["/ip4/127.0.0.1/tcp/30334", "/ip4/127.0.0.1/tcp/30335"]
+        );
+        let (a, b): (Address, Address) = (a.parse().expect("a"), b.parse().expect("b"));
+        assert_eq!(gossip.cluster, [a, b]);
+        assert_eq!(gossip.producer, Some(a));
+        assert_eq!(
+            gossip.max_message_bytes,
+            GossipSection::default().max_message_bytes
+        );
+        assert!(cfg.dev_keys, "the cluster flags alone keep the dev key");
+
+        let cfg = dev_config(&["--p2p-addr", "/ip4/127.0.0.1/tcp/1"]);
+        let gossip = cfg.gossip.expect("gossip section");
+        assert!(gossip.bootstrap.is_empty() && gossip.cluster.is_empty());
+        assert_eq!(gossip.producer, None);
+    }
+
+    #[test]
+    fn dev_cluster_flags_require_p2p_addr() {
+        for args in [
+            &["--bootnode", "/ip4/127.0.0.1/tcp/1"][..],
+            &["--cluster", "0x1111111111111111111111111111111111111111"],
+            &["--producer", "0x1111111111111111111111111111111111111111"],
+        ] {
+            let err = Cli::try_parse_from(["kettle", "dev"].iter().chain(args))
+                .expect_err("needs --p2p-addr");
+            assert_eq!(
+                err.kind(),
+                clap::error::ErrorKind::MissingRequiredArgument,
+                "{args:?}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn dev_rejects_bad_cluster_values() {
+        for args in [
+            &["--p2p-addr", "127.0.0.1:30333"][..],
+            &[
+                "--p2p-addr",
+                "/ip4/127.0.0.1/tcp/1",
+                "--bootnode",
+                "localhost",
+            ],
+            &[
+                "--p2p-addr",
+                "/ip4/127.0.0.1/tcp/1",
+                "--cluster",
+                "0x12,0x34",
+            ],
+            &[
+                "--p2p-addr",
+                "/ip4/127.0.0.1/tcp/1",
+                "--producer",
+                "kettle-a",
+            ],
+        ] {
+            assert!(
+                Cli::try_parse_from(["kettle", "dev"].iter().chain(args)).is_err(),
+                "{args:?} must be refused"
+            );
+        }
+    }
+
+    #[test]
+    fn key_and_genesis_parse_and_start_no_node() {
+        let cli = Cli::try_parse_from(["kettle", "key", "--key-file", "k.json"]).expect("parse");
+        assert!(
+            matches!(&cli.command, Command::Key(a) if a.key_file == std::path::Path::new("k.json"))
+        );
+        assert!(node_config(&cli.command).expect("ok").is_none());
+        assert!(
+            Cli::try_parse_from(["kettle", "key"]).is_err(),
+            "--key-file is required"
+        );
+
+        let cli = Cli::try_parse_from(["kettle", "genesis"]).expect("parse");
+        assert!(
+            matches!(&cli.command, Command::Genesis(a) if a.faucet == kettle_primitives::DEV_KETTLE_ADDRESS)
+        );
+        assert!(node_config(&cli.command).expect("ok").is_none());
+        let faucet = "0x1111111111111111111111111111111111111111";
+        let cli = Cli::try_parse_from(["kettle", "genesis", "--faucet", faucet]).expect("parse");
+        assert!(
+            matches!(&cli.command, Command::Genesis(a) if a.faucet == faucet.parse::<Address>().expect("address"))
+        );
+    }
+
+    #[test]
+    fn printed_genesis_reads_back_as_the_same_chain() {
+        let spec = kettle_chain::ChainSpec::dev(kettle_primitives::DEV_KETTLE_ADDRESS);
+        let text = serde_json::to_string_pretty(&spec.genesis).expect("JSON");
+        let back = kettle_chain::ChainSpec::from_genesis_json(&text).expect("valid genesis");
+        assert_eq!(back.genesis, spec.genesis);
+        assert_eq!(back.chain_id(), kettle_primitives::SUAVE_DEV_CHAIN_ID);
     }
 }

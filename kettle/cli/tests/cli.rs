@@ -69,3 +69,73 @@ fn unknown_subcommand_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unrecognized subcommand"));
 }
+
+#[test]
+fn key_creates_the_key_file_once_and_prints_its_address() {
+    let dir = std::env::temp_dir().join(format!("kettle-cli-key-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let file = dir.join("sub").join("kettle-key.json");
+    let address = |out: std::process::Output| {
+        assert!(
+            out.status.success(),
+            "exit {:?}: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stdout = String::from_utf8(out.stdout).expect("utf-8");
+        assert_eq!(stdout.lines().count(), 1, "only the address: {stdout:?}");
+        stdout.trim().to_owned()
+    };
+    let first = address(
+        kettle()
+            .args(["key", "--key-file"])
+            .arg(&file)
+            .output()
+            .expect("run kettle key"),
+    );
+    assert!(file.is_file(), "the key file was created");
+    let again = address(
+        kettle()
+            .args(["key", "--key-file"])
+            .arg(&file)
+            .output()
+            .expect("run kettle key"),
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        first.len() == 42
+            && first.starts_with("0x")
+            && first[2..].chars().all(|c| c.is_ascii_hexdigit()),
+        "an address: {first}"
+    );
+    assert_eq!(again, first, "the existing key file is reused");
+}
+
+#[test]
+fn genesis_prints_the_dev_chain_with_the_faucet() {
+    let out = kettle()
+        .args([
+            "genesis",
+            "--faucet",
+            "0x1111111111111111111111111111111111111111",
+        ])
+        .output()
+        .expect("run kettle genesis");
+    assert!(out.status.success(), "exit {:?}", out.status);
+    let genesis: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(genesis["config"]["chainId"], 16813125);
+    let alloc = genesis["alloc"].as_object().expect("alloc");
+    assert!(
+        alloc
+            .keys()
+            .any(|k| k.eq_ignore_ascii_case("0x1111111111111111111111111111111111111111")),
+        "the faucet is funded: {:?}",
+        alloc.keys().collect::<Vec<_>>()
+    );
+    assert!(
+        alloc
+            .keys()
+            .any(|k| k.eq_ignore_ascii_case("0xBE69d72ca5f88aCba033a063dF5DBe43a4148De0")),
+        "the dev user is funded"
+    );
+}
