@@ -21,7 +21,7 @@ pub struct NodeHandle {
     store: Arc<EncryptedStore>,
     address: alloy_primitives::Address,
     metrics_addr: Option<SocketAddr>,
-    p2p_addrs: Vec<kettle_gossip::Multiaddr>,
+    gossip: Option<kettle_gossip::GossipHandle>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -105,10 +105,7 @@ pub async fn launch(config: NodeConfig) -> Result<NodeHandle, NodeError> {
         None => None,
     };
     let status = cluster.as_ref().map(|c| c.status.clone());
-    let p2p_addrs = cluster
-        .as_ref()
-        .map(|c| c.gossip.listen_addrs().to_vec())
-        .unwrap_or_default();
+    let gossip = cluster.as_ref().map(|c| c.gossip.clone());
     let produces = status.as_ref().is_none_or(|s| s.is_producer());
     if let Some(c) = cluster {
         tasks.extend(c.tasks);
@@ -150,7 +147,7 @@ pub async fn launch(config: NodeConfig) -> Result<NodeHandle, NodeError> {
         store,
         address: keys.address(),
         metrics_addr,
-        p2p_addrs,
+        gossip,
         shutdown,
         tasks,
     })
@@ -167,9 +164,10 @@ impl NodeHandle {
         self.metrics_addr
     }
 
-    /// Where gossip listens (each address ends in `/p2p/<peer id>`); empty when standalone.
-    pub fn p2p_addrs(&self) -> &[kettle_gossip::Multiaddr] {
-        &self.p2p_addrs
+    /// The gossip handle (listen addresses, drop counters, outbound tap); `None` when
+    /// standalone.
+    pub fn gossip(&self) -> Option<&kettle_gossip::GossipHandle> {
+        self.gossip.as_ref()
     }
 
     /// The confidential store.
