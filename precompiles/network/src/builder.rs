@@ -70,6 +70,16 @@ pub struct BuiltBlock {
     pub block_value: U256,
 }
 
+/// A builder bid for a built block, signed with the kettle's BLS builder key, and the relay
+/// submission carrying it (SUAVE-COMPAT §8.1 steps 5–8).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignedBid {
+    /// What `buildEthBlock` returns as its first element.
+    pub bid_json: Bytes,
+    /// The deneb `SubmitBlockRequest` JSON posted to the relay.
+    pub submission_json: Bytes,
+}
+
 /// The Ethereum execution backend the builder precompiles run against. Implementations are
 /// shared by every request of a kettle and are called from the MEVM's blocking thread; each
 /// call should bound its own duration (suave-geth gives bundle simulation 1 s).
@@ -101,6 +111,15 @@ pub trait ExecutionBackend: Send + Sync {
 
     /// Read-only call of `contract` with `input` at the head (`ethcall`).
     fn call(&self, contract: Address, input: &[u8]) -> Result<Bytes, BackendError>;
+
+    /// Signs the bid for `block`, built with `args` (`buildEthBlock` after building). A
+    /// backend without a builder key cannot.
+    fn bid(&self, args: &BuildBlockArgs, block: &BuiltBlock) -> Result<SignedBid, BackendError> {
+        let _ = (args, block);
+        Err(BackendError(
+            "this execution backend cannot sign builder bids".into(),
+        ))
+    }
 }
 
 /// The body `submitBundleJsonRPC` posts (SUAVE-COMPAT §8.5), byte for byte as Go marshals

@@ -9,10 +9,20 @@ use kettle_contracts::precompiles::SuavePrecompiles::{
 };
 use kettle_contracts::{HttpRequest, HttpResponse};
 use suave_precompiles::addresses;
-use suave_precompiles::{check_access, ExternalCall, ExternalRun, PrecompileError, StoreError};
+use alloy_primitives::aliases::B128;
+use suave_precompiles::{
+    check_access, ExternalCall, ExternalRun, PrecompileError, StoreError, StoreOverlay,
+};
+
+/// Merged record ids a `buildEthBlock` record may hold (`abi.encode(bytes16[])`).
+pub const DEFAULT_MERGED_RECORDS_KEY: &str = "default:v0:mergedDataRecords";
+/// Bundle JSON of a `default:v0:ethBundles` record.
+pub const DEFAULT_ETH_BUNDLES_KEY: &str = "default:v0:ethBundles";
 
 use crate::builder::{bundle_rpc_body, ExecutionBackend, RELAY_SUBMIT_PATH};
-use crate::bundle::{extract_hint, fill_mev_share_bundle, BundleTx, SBundle};
+use crate::bundle::{
+    extract_hint, fill_mev_share_bundle, BundleTx, SBundle, ETH_BUNDLES_KEY, MERGED_RECORDS_KEY,
+};
 use crate::cookie::CookieJar;
 use crate::error::NetworkError;
 use crate::ethcall::RpcContext;
@@ -131,7 +141,7 @@ impl<'a> NetworkRun<'a> {
                 let call: buildEthBlockCall = decode(input)?;
                 self.check_relay(&call.relayUrl)?;
                 self.backend()?;
-                Err(NetworkError::Unsupported("buildEthBlock"))
+                Err(NetworkError::NeedsStore("buildEthBlock"))
             }
             addresses::BUILD_ETH_BLOCK_TO => {
                 let call: buildEthBlockToCall = decode(input)?;
@@ -140,7 +150,7 @@ impl<'a> NetworkRun<'a> {
                 }
                 self.check_relay(&call.relayUrl)?;
                 self.backend()?;
-                Err(NetworkError::Unsupported("buildEthBlockTo"))
+                Err(NetworkError::NeedsStore("buildEthBlockTo"))
             }
             addresses::NEW_BUILDER => {
                 // Zero-argument precompile: any input is accepted.
@@ -186,6 +196,52 @@ impl<'a> NetworkRun<'a> {
             store.retrieve(id, key, caller).map_err(|e| e.to_string())
         })?;
         Ok(out.into())
+    }
+
+    /// `buildEthBlock` / `buildEthBlockTo` (SUAVE-COMPAT §8.1): the bundles of `dataId` (or of
+    /// the records it merges) read from the store as the precompile (0x…42100001), a block
+    /// built from them by the execution backend, the bid signed with the kettle's builder
+    /// key, and, when a relay URL is given, the bid posted to the relay. Returns the bid and
+    /// the payload envelope JSON.
+    pub fn build_eth_block(&mut self, call: ExternalCall<'_, '_>) -> Result<Bytes, PrecompileError> {
+        let (execution_node, args, data_id, relay_url) = if call.address == addresses::BUILD_ETH_BLOCK {
+            let c: buildEthBlockCall = decode(call.input)?;
+            (None, c.blockArgs, c.dataId, c.relayUrl)
+        } else {
+            let c: buildEthBlockToCall = decode(call.input)?;
+            let node = if c.executionNodeURL.is_empty() {
+                None
+            } else {
+                Some(self.net.policy.resolve(&c.executionNodeURL)?.url)
+            };
+            (node, c.blockArgs, c.dataId, c.relayUrl)
+        };
+        self.check_relay(&relay_url)?;
+        let backend = self.backend()?;
+        let bundles = bundles_of_record(call.store, call.caller_stack, data_id)?;
+        let built = backend
+            .build_block(&args, &bundles, execution_node.as_ref())
+            .map_err(NetworkError::from)?;
+        let bid = backend.bid(&args, &built).map_err(NetworkError::from)?;
+        if !relay_url.is_empty() {
+            let request = HttpRequest {
+                url: format!("{}{RELAY_SUBMIT_PATH}", relay_url.as_str()),
+                method: "POST".into(),
+                headers: vec![
+                    "Content-Type:application/json".into(),
+                    "Accept:application/json".into(),
+                ],
+                body: bid.submission_json.clone(),
+                withFlashbotsSignature: false,
+                timeout: 0,
+            };
+            self.http_ok(&request).map_err(|e| {
+                NetworkError::Backend(format!("could not submit block to relay: {e}"))
+            })?;
+        }
+        use alloy_sol_types::{sol_data, SolType};
+        type Pair = (sol_data::Bytes, sol_data::Bytes);
+        Ok(Pair::abi_encode_params(&(bid.bid_json, built.envelope_json)).into())
     }
 
     /// `doHTTPRequest2`'s semantics: status and body of any completed exchange.
@@ -270,6 +326,77 @@ impl<'a> NetworkRun<'a> {
     }
 }
 
+/// The bundles `buildEthBlock` builds from record `data_id` (SUAVE-COMPAT §8.1 steps 1–3):
+/// the records merged under `default:v0:mergedDataRecords`, or the record alone; each
+/// checked for the precompile's access and read by its namespace.
+fn bundles_of_record(
+    store: &StoreOverlay<'_>,
+    stack: &[Address],
+    data_id: B128,
+) -> Result<Vec<SBundle>, PrecompileError> {
+    use alloy_sol_types::{sol_data, SolType};
+    type Ids = (sol_data::Array<sol_data::FixedBytes<16>>,);
+    const PRECOMPILE: Address = addresses::BUILD_ETH_BLOCK;
+
+    let read = |id: B128, key: &str| -> Result<Bytes, PrecompileError> {
+        let record = store.record(&id)?.ok_or(StoreError::RecordNotFound(id))?;
+        let caller = check_access(stack, PRECOMPILE, &record)?;
+        Ok(store.retrieve(id, key, caller)?)
+    };
+    let ids: Vec<B128> = match read(data_id, DEFAULT_MERGED_RECORDS_KEY) {
+        Ok(merged) => {
+            let (ids,) = Ids::abi_decode_sequence(&merged).map_err(|e| {
+                NetworkError::Store(format!("could not unpack merged record ids: {e}"))
+            })?;
+            ids
+        }
+        Err(_) => vec![data_id],
+    };
+    let parse = |raw: Bytes, id: B128| -> Result<SBundle, PrecompileError> {
+        SBundle::from_json(&raw).map_err(|e| {
+            PrecompileError::from(NetworkError::Store(format!(
+                "could not unmarshal bundle of record {}: {e}",
+                alloy_primitives::hex::encode(id)
+            )))
+        })
+    };
+    let mut bundles = Vec::with_capacity(ids.len());
+    for id in ids {
+        let record = store.record(&id)?.ok_or_else(|| {
+            NetworkError::Store(format!(
+                "could not fetch record id {}",
+                alloy_primitives::hex::encode(id)
+            ))
+        })?;
+        check_access(stack, PRECOMPILE, &record)?;
+        let bundle = match record.version.as_str() {
+            "mevshare:v0:matchDataRecords" => {
+                let merged = read(id, MERGED_RECORDS_KEY)?;
+                let (pair,) = Ids::abi_decode_sequence(&merged).map_err(|e| {
+                    NetworkError::Store(format!("could not unpack merged record ids: {e}"))
+                })?;
+                let [user_id, match_id, ..] = pair[..] else {
+                    return Err(NetworkError::Store(
+                        "merged data records hold fewer than two ids".into(),
+                    )
+                    .into());
+                };
+                let mut user = parse(read(user_id, ETH_BUNDLES_KEY)?, user_id)?;
+                let matched = parse(read(match_id, ETH_BUNDLES_KEY)?, match_id)?;
+                user.txs.extend(matched.txs);
+                user
+            }
+            "mevshare:v0:unmatchedBundles" => parse(read(id, ETH_BUNDLES_KEY)?, id)?,
+            "default:v0:ethBundles" => parse(read(id, DEFAULT_ETH_BUNDLES_KEY)?, id)?,
+            other => {
+                return Err(NetworkError::Store(format!("unknown record version {other}")).into())
+            }
+        };
+        bundles.push(bundle);
+    }
+    Ok(bundles)
+}
+
 impl ExternalRun for NetworkRun<'_> {
     fn run(&mut self, address: Address, input: &[u8]) -> Result<Bytes, PrecompileError> {
         let name = addresses::name_of(address).unwrap_or("unknown");
@@ -282,6 +409,15 @@ impl ExternalRun for NetworkRun<'_> {
     }
 
     fn run_call(&mut self, call: ExternalCall<'_, '_>) -> Result<Bytes, PrecompileError> {
+        if call.address == addresses::BUILD_ETH_BLOCK || call.address == addresses::BUILD_ETH_BLOCK_TO
+        {
+            let name = addresses::name_of(call.address).unwrap_or("buildEthBlock");
+            let span = tracing::debug_span!("network_precompile", precompile = name);
+            let _entered = span.enter();
+            return self.build_eth_block(call).inspect_err(|_| {
+                tracing::debug!("precompile failed");
+            });
+        }
         if call.address != addresses::FILL_MEV_SHARE_BUNDLE {
             return self.run(call.address, call.input);
         }

@@ -604,7 +604,7 @@ fn execution_backend_serves_the_builder_group() {
             }
         )
         .unwrap_err(),
-        "buildEthBlock is not supported by this kettle yet"
+        "buildEthBlock needs the confidential store: the MEVM must call it through run_call"
     );
     assert_eq!(backend.seen.lock().unwrap().as_slice(), ["simulate 1"]);
 }
