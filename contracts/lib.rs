@@ -12,6 +12,7 @@
 //! | [`suave_abi_check`] | contract `SuaveAbiCheck` | `contracts/src/test/SuaveAbiCheck.sol` |
 //! | [`hello`] | SUAPP `Hello` | `suapps/hello/Hello.sol` |
 //! | [`vault`] | SUAPP `Vault` | `suapps/vault/Vault.sol` |
+//! | [`builder`] | SUAPP `Builder` | `suapps/builder/Builder.sol` |
 //!
 //! Test contracts of the MEVM (`contracts/test/`, compiled and exposed like the others, used by
 //! the tests of `suave-precompiles` and later crates):
@@ -122,6 +123,19 @@ pub mod vault {
         #[sol(all_derives)]
         Vault,
         "out/Vault.json"
+    );
+}
+
+/// Bindings of the example SUAPP `Builder` (`suapps/builder/Builder.sol`): `newBundle(height)`
+/// simulates the bundle in the confidential inputs and stores it for a block height;
+/// `buildBlock(args, height, relayUrl)` builds a block from the stored bundles with the
+/// kettle's Ethereum backend and returns the calldata of `onBlock`, which emits `BlockBuilt`
+/// with the signed bid.
+pub mod builder {
+    alloy_sol_types::sol!(
+        #[sol(all_derives)]
+        Builder,
+        "out/Builder.json"
     );
 }
 
@@ -277,6 +291,10 @@ pub const ARTIFACTS: &[Artifact] = &[
     Artifact {
         name: "Box",
         json: include_str!("out/Box.json"),
+    },
+    Artifact {
+        name: "Builder",
+        json: include_str!("out/Builder.json"),
     },
     Artifact {
         name: "ClusterStore",
