@@ -27,13 +27,28 @@ ensure_apt_packages() {
 
 ensure_toolchain() {
   command -v cargo >/dev/null || die "cargo not found: this machine kind ships a Rust toolchain via rustup"
-  command -v node >/dev/null || die "node not found: needed for the Solidity compiler (npm solc)"
-  command -v npm >/dev/null || die "npm not found: needed for the Solidity compiler (npm solc)"
+  command -v node >/dev/null || die "node not found: needed for the Solidity compiler (npm solc) and the local L1 (hardhat)"
+  command -v npm >/dev/null || die "npm not found: needed for the Solidity compiler (npm solc) and the local L1 (hardhat)"
   cargo clippy --version >/dev/null 2>&1 || die "cargo clippy not found: rustup component add clippy"
   cargo fmt --version >/dev/null 2>&1 || die "cargo fmt not found: rustup component add rustfmt"
+}
+
+# The local L1 of the builder tests (tests/l1: pinned hardhat, tests/l1/package-lock.json) is
+# installed with `npm ci` when tests/l1/node_modules is missing or was installed from another
+# lock file (a copy of the lock file used for the install is kept next to the packages).
+ensure_l1_packages() {
+  local l1="$KETTLE_ROOT/tests/l1"
+  local stamp="$l1/node_modules/.kettle-package-lock.json"
+  if [[ -f "$l1/node_modules/hardhat/package.json" ]] && cmp -s "$l1/package-lock.json" "$stamp"; then
+    return 0
+  fi
+  log "installing the pinned hardhat for the local L1 (npm ci in tests/l1/)"
+  (cd "$l1" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error >&2)
+  cp "$l1/package-lock.json" "$stamp"
 }
 
 setup_all() {
   ensure_apt_packages
   ensure_toolchain
+  ensure_l1_packages
 }

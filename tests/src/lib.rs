@@ -5,6 +5,11 @@
 //!   until it is healthy, and stops (SIGTERM), kills (SIGKILL) and restarts it.
 //! - [`Cluster`] runs several such kettles as one kettle cluster (own keys, shared genesis,
 //!   libp2p on fixed loopback ports, kettle 0 producing blocks) with waits for convergence.
+//! - [`L1Node`] runs a local Ethereum L1 (hardhat, `tests/l1/`, chain id 1337) on a free
+//!   loopback port, with its funded dev keys and [`L1Node::mine_with`] to mine a block of
+//!   chosen transactions and header inputs (to replay a kettle-built block).
+//! - [`TestRelay`] is a builder relay on a free loopback port that checks `SubmitBlockRequest`s
+//!   (BLS signature, block hash recomputed from the payload) and records them.
 //! - [`KettleClient`] is an alloy provider (`AnyNetwork`, plain HTTP) plus what a SUAVE client
 //!   adds: sign and send EIP-1559 transactions, deploy contracts from the
 //!   [`kettle_contracts::ARTIFACTS`], build `0x43` confidential compute requests with
@@ -55,7 +60,9 @@ use std::path::PathBuf;
 
 mod client;
 mod cluster;
+mod l1;
 mod process;
+mod relay;
 
 pub use client::{
     artifact_bytecode, decode_logs, KettleClient, RpcFailure, Signing, DEFAULT_REQUEST_GAS,
@@ -65,7 +72,11 @@ pub use cluster::{
     gossip_dropped, gossip_peers, metrics_dropped, store_cursor, store_seq, Cluster,
     ClusterOptions, Head,
 };
+pub use l1::{
+    l1_dev_keys, L1Error, L1Node, MineParams, L1_CHAIN_ID, L1_DEV_KEYS, L1_START_TIMEOUT,
+};
 pub use process::{http_get, KettleOptions, KettleProcess, START_TIMEOUT, STOP_TIMEOUT};
+pub use relay::{Submission, TestRelay, SUBMIT_BLOCK_PATH};
 
 pub use alloy_network::{AnyTransactionReceipt, ReceiptResponse};
 use alloy_signer_local::PrivateKeySigner;

@@ -155,6 +155,10 @@ pub struct DevArgs {
     /// The kettle that seals blocks; default: this kettle.
     #[arg(long, requires = "p2p_addr")]
     pub producer: Option<Address>,
+    /// Ethereum JSON-RPC node the builder precompiles build blocks against and `ethcall`
+    /// calls (`http.eth_backend`), e.g. a local `hardhat node`.
+    #[arg(long, env = "KETTLE_ETH_BACKEND")]
+    pub eth_backend: Option<String>,
 }
 
 /// Accepts text shaped like a multiaddr (`/ip4/…/tcp/…`); the node parses it fully.
@@ -200,6 +204,9 @@ pub fn node_config(command: &Command) -> eyre::Result<Option<NodeConfig>> {
                 cfg.key_file = Some(path.clone());
             }
             cfg.chain.genesis = args.genesis.clone();
+            if args.eth_backend.is_some() {
+                cfg.http.eth_backend = args.eth_backend.clone();
+            }
             cfg.gossip = args.p2p_addr.as_ref().map(|listen| GossipSection {
                 listen: listen.clone(),
                 bootstrap: args.bootnodes.clone(),

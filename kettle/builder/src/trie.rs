@@ -1,0 +1,251 @@
+//! The state root after a block built on forked state, from `eth_getProof` proofs.
+//!
+//! The kettle cannot hold the full state, so after executing a block it fetches
+//! `eth_getProof(address, changed_slots, parent_block)` for every changed account and computes
+//! the new state root from those proofs alone: the proofs reveal a sparse Merkle-Patricia trie
+//! (the account trie and each changed account's storage trie), which is checked against the
+//! parent's root, updated and re-hashed.
+//!
+//! A deletion that collapses a branch into a sibling the proofs only reference by hash cannot be
+//! completed (the sibling may be a leaf or an extension whose key changes): that is reported as
+//! [`TrieError::BlindedNode`], never answered with a wrong root. The caller can fetch the
+//! missing node (e.g. with `debug_dbGet` or a proof for a key below it) and retry.
+
+mod sparse;
+#[cfg(test)]
+mod tests;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use alloy_primitives::{keccak256, Address, B256, U256};
+use alloy_rpc_types_eth::EIP1186AccountProofResponse;
+use alloy_trie::{TrieAccount, EMPTY_ROOT_HASH};
+
+use sparse::SparseTrie;
+
+/// What a block did to one account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AccountUpdate {
+    /// The account no longer exists (EIP-161 empty account touched, or self-destructed in the
+    /// transaction that created it).
+    Deleted,
+    /// The account's new fields and changed storage slots.
+    Updated {
+        /// Nonce after the block.
+        nonce: u64,
+        /// Balance after the block.
+        balance: U256,
+        /// Code hash after the block (`KECCAK_EMPTY` for no code).
+        code_hash: B256,
+        /// Changed slots (slot number as a 32-byte big-endian key, not hashed) and their new
+        /// values; a zero value deletes the slot.
+        storage: BTreeMap<B256, U256>,
+        /// The account was (re)created in the block, so its storage before is empty whatever
+        /// the proof says.
+        created: bool,
+    },
+}
+
+/// Why the post-state root could not be computed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TrieError {
+    /// A proof does not verify against the parent's root or is malformed.
+    #[error("invalid proof for {0}")]
+    InvalidProof(String),
+    /// An update touches an account or slot no proof covers.
+    #[error("no proof covers {0}")]
+    MissingProof(String),
+    /// Updating the trie needs a node the proofs only reference by hash (a deletion collapses
+    /// a branch into a sibling the proofs did not reveal).
+    #[error("the proofs do not reveal the node {0} that a deletion needs")]
+    BlindedNode(B256),
+}
+
+/// The state root after applying `updates` to the state whose root is `parent_state_root`.
+/// `proofs` (as `eth_getProof` at the parent block returns them) must cover every updated
+/// account and, for each, every changed storage slot.
+///
+/// Every proof is checked against the parent's root (storage proofs against the storage root
+/// the account proof proves), including the account fields and slot values it claims. Inline
+/// nodes may be listed in a proof or not. Updates are applied before deletions, so a deletion
+/// only needs a blinded sibling when the final trie really collapses into it.
+pub fn state_root_after(
+    parent_state_root: B256,
+    proofs: &[EIP1186AccountProofResponse],
+    updates: &BTreeMap<Address, AccountUpdate>,
+) -> Result<B256, TrieError> {
+    let mut state = SparseTrie::new(parent_state_root);
+    let mut accounts = HashMap::<Address, ProvenAccount>::with_capacity(proofs.len());
+    for response in proofs {
+        let proven = prove_account(&mut state, response)?;
+        let account = accounts.entry(response.address).or_insert(proven);
+        prove_storage(account, response)?;
+    }
+
+    let mut deleted = Vec::new();
+    for (address, update) in updates {
+        let key = keccak256(address);
+        let account = match accounts.get_mut(address) {
+            Some(account) => account,
+            // Nothing to prove in an empty state.
+            None if state.started_empty() => accounts
+                .entry(*address)
+                .or_insert_with(|| ProvenAccount::absent()),
+            None => return Err(TrieError::MissingProof(format!("account {address}"))),
+        };
+        match update {
+            AccountUpdate::Deleted => deleted.push(key),
+            AccountUpdate::Updated {
+                nonce,
+                balance,
+                code_hash,
+                storage,
+                created,
+            } => {
+                let storage_root = account.storage_root_after(address, storage, *created)?;
+                let new = TrieAccount::new(*nonce, *balance, storage_root, *code_hash);
+                state.insert(&key, alloy_rlp::encode(new))?;
+            }
+        }
+    }
+    for key in &deleted {
+        state.remove(key)?;
+    }
+    Ok(state.root())
+}
+
+/// An account whose proof checked out: its storage trie, revealed from its storage proofs.
+#[derive(Debug)]
+struct ProvenAccount {
+    /// The storage trie at the parent block.
+    storage: SparseTrie,
+    /// Hashed slots the storage proofs cover.
+    proven_slots: HashSet<B256>,
+}
+
+impl ProvenAccount {
+    fn absent() -> Self {
+        Self {
+            storage: SparseTrie::new(EMPTY_ROOT_HASH),
+            proven_slots: HashSet::new(),
+        }
+    }
+
+    /// The storage root after writing `changes` (on empty storage if the account was
+    /// `created`).
+    fn storage_root_after(
+        &mut self,
+        address: &Address,
+        changes: &BTreeMap<B256, U256>,
+        created: bool,
+    ) -> Result<B256, TrieError> {
+        let mut fresh;
+        let storage = if created {
+            fresh = SparseTrie::new(EMPTY_ROOT_HASH);
+            &mut fresh
+        } else {
+            &mut self.storage
+        };
+        if changes.is_empty() {
+            return Ok(storage.root());
+        }
+        let hashed: Vec<(B256, &U256)> = changes
+            .iter()
+            .map(|(slot, value)| (keccak256(slot), value))
+            .collect();
+        if !storage.started_empty() {
+            if let Some((slot, _)) = changes
+                .keys()
+                .zip(&hashed)
+                .find(|(_, (key, _))| !self.proven_slots.contains(key))
+            {
+                return Err(TrieError::MissingProof(format!(
+                    "storage slot {slot} of {address}"
+                )));
+            }
+        }
+        for (key, value) in hashed.iter().filter(|(_, value)| !value.is_zero()) {
+            storage.insert(key, alloy_rlp::encode(value))?;
+        }
+        for (key, _) in hashed.iter().filter(|(_, value)| value.is_zero()) {
+            storage.remove(key)?;
+        }
+        Ok(storage.root())
+    }
+}
+
+/// Checks `response`'s account proof (and the account fields it claims) against `state` and
+/// reveals it.
+fn prove_account(
+    state: &mut SparseTrie,
+    response: &EIP1186AccountProofResponse,
+) -> Result<ProvenAccount, TrieError> {
+    let address = response.address;
+    let invalid = |reason: &dyn std::fmt::Display| {
+        TrieError::InvalidProof(format!("account {address}: {reason}"))
+    };
+    let leaf = state
+        .reveal(&keccak256(address), &response.account_proof)
+        .map_err(|err| invalid(&err))?;
+    let storage_root = match leaf {
+        Some(leaf) => {
+            let account: TrieAccount =
+                alloy_rlp::decode_exact(&leaf).map_err(|err| invalid(&err))?;
+            let claimed = TrieAccount::new(
+                response.nonce,
+                response.balance,
+                response.storage_hash,
+                response.code_hash,
+            );
+            if account != claimed {
+                return Err(invalid(&"claimed fields differ from the proven account"));
+            }
+            account.storage_root
+        }
+        None => {
+            // Servers differ on the code and storage hashes they give absent accounts.
+            if response.nonce != 0
+                || !response.balance.is_zero()
+                || ![EMPTY_ROOT_HASH, B256::ZERO].contains(&response.storage_hash)
+            {
+                return Err(invalid(&"claimed fields for an account the proof excludes"));
+            }
+            EMPTY_ROOT_HASH
+        }
+    };
+    Ok(ProvenAccount {
+        storage: SparseTrie::new(storage_root),
+        proven_slots: HashSet::new(),
+    })
+}
+
+/// Checks `response`'s storage proofs (and the values they claim) against `account`'s storage
+/// root and reveals them.
+fn prove_storage(
+    account: &mut ProvenAccount,
+    response: &EIP1186AccountProofResponse,
+) -> Result<(), TrieError> {
+    for proof in &response.storage_proof {
+        let slot = proof.key.as_b256();
+        let invalid = |reason: &dyn std::fmt::Display| {
+            TrieError::InvalidProof(format!(
+                "storage slot {slot} of {}: {reason}",
+                response.address
+            ))
+        };
+        let key = keccak256(slot);
+        let value = match account
+            .storage
+            .reveal(&key, &proof.proof)
+            .map_err(|err| invalid(&err))?
+        {
+            Some(leaf) => alloy_rlp::decode_exact::<U256>(&leaf).map_err(|err| invalid(&err))?,
+            None => U256::ZERO,
+        };
+        if value != proof.value {
+            return Err(invalid(&"claimed value differs from the proven value"));
+        }
+        account.proven_slots.insert(key);
+    }
+    Ok(())
+}
