@@ -85,6 +85,13 @@ use alloy_signer_local::PrivateKeySigner;
 /// (published in suave-geth; never use it for value).
 pub const DEV_USER_KEY: &str = "91ab9a7e53c220e6210460b65a7a3bb2ca181412a8a7b43ff336b3df1737ce12";
 
+/// The transactions root of a block with these EIP-2718 transactions, in order.
+pub fn transactions_root(txs: &[alloy_primitives::Bytes]) -> alloy_primitives::B256 {
+    alloy_consensus::proofs::ordered_trie_root_with_encoder(txs, |tx, buf| {
+        buf.extend_from_slice(tx)
+    })
+}
+
 /// The funded dev user as a signer.
 pub fn dev_user() -> PrivateKeySigner {
     DEV_USER_KEY.parse().expect("the dev user key is valid")

@@ -8,8 +8,8 @@
 //!
 //! A deletion that collapses a branch into a sibling the proofs only reference by hash cannot be
 //! completed (the sibling may be a leaf or an extension whose key changes): that is reported as
-//! [`TrieError::BlindedNode`], never answered with a wrong root. The caller can fetch the
-//! missing node (e.g. with `debug_dbGet` or a proof for a key below it) and retry.
+//! [`TrieError::BlindedNode`], never answered with a wrong root. A sibling that is inlined in
+//! its parent, or that another proof reveals, is no problem.
 
 mod sparse;
 #[cfg(test)]
@@ -90,7 +90,7 @@ pub fn state_root_after(
             // Nothing to prove in an empty state.
             None if state.started_empty() => accounts
                 .entry(*address)
-                .or_insert_with(|| ProvenAccount::absent()),
+                .or_insert_with(ProvenAccount::absent),
             None => return Err(TrieError::MissingProof(format!("account {address}"))),
         };
         match update {

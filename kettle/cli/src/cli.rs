@@ -157,7 +157,7 @@ pub struct DevArgs {
     pub producer: Option<Address>,
     /// Ethereum JSON-RPC node the builder precompiles build blocks against and `ethcall`
     /// calls (`http.eth_backend`), e.g. a local `hardhat node`.
-    #[arg(long, env = "KETTLE_ETH_BACKEND")]
+    #[arg(long)]
     pub eth_backend: Option<String>,
 }
 

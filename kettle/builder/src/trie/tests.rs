@@ -328,20 +328,25 @@ fn random_state_updates_match_full_recompute() {
         let mut after_entries = entries.clone();
         for address in updates.keys() {
             match after.get(address) {
-                Some(account) => {
-                    after_entries.insert(keccak256(address), alloy_rlp::encode(trie_account(account)))
-                }
+                Some(account) => after_entries
+                    .insert(keccak256(address), alloy_rlp::encode(trie_account(account))),
                 None => after_entries.remove(&keccak256(address)),
             };
         }
         // Half the time, also prove the neighbours of deleted accounts and slots, which reveals
         // the siblings a deletion may collapse into.
         if rng.chance(50) {
-            let hashed: BTreeMap<B256, Address> = state.keys().map(|a| (keccak256(a), *a)).collect();
+            let hashed: BTreeMap<B256, Address> =
+                state.keys().map(|a| (keccak256(a), *a)).collect();
             for (address, update) in &updates {
-                let Some(old) = state.get(address) else { continue };
-                let slots: BTreeMap<B256, B256> =
-                    old.storage.keys().map(|slot| (keccak256(slot), *slot)).collect();
+                let Some(old) = state.get(address) else {
+                    continue;
+                };
+                let slots: BTreeMap<B256, B256> = old
+                    .storage
+                    .keys()
+                    .map(|slot| (keccak256(slot), *slot))
+                    .collect();
                 match update {
                     AccountUpdate::Deleted => {
                         for neighbour in neighbours(&hashed, keccak256(address)) {
@@ -613,7 +618,7 @@ fn sparse_root(
 
 #[test]
 fn random_raw_tries_with_inline_nodes_match_full_recompute() {
-    let (mut exact, mut blinded) = (0, 0);
+    let (mut exact, mut blinded, mut inline_nodes) = (0, 0, 0);
     for seed in 0..300 {
         let mut rng = Rng(seed);
         let prefixes: Vec<B256> = (0..rng.below(4)).map(|_| rng.b256()).collect();
@@ -643,7 +648,15 @@ fn random_raw_tries_with_inline_nodes_match_full_recompute() {
                 None => after.remove(key),
             };
         }
-        let (root, proofs) = trie_with_proofs(&entries, &targets, rng.chance(50));
+        let inline_listed = rng.chance(50);
+        let (root, proofs) = trie_with_proofs(&entries, &targets, inline_listed);
+        if inline_listed {
+            inline_nodes += proofs
+                .values()
+                .flat_map(|p| p.iter().skip(1))
+                .filter(|n| n.len() < 32)
+                .count();
+        }
         match sparse_root(root, &entries, &proofs, &writes) {
             Ok(new_root) => {
                 assert_eq!(new_root, trie_root(&after), "seed {seed}");
@@ -658,8 +671,9 @@ fn random_raw_tries_with_inline_nodes_match_full_recompute() {
             Err(err) => panic!("seed {seed}: {err}"),
         }
     }
+    eprintln!("{exact} exact, {blinded} blinded, {inline_nodes} inline nodes listed");
     assert!(
-        exact >= 200 && blinded > 0,
+        exact >= 200 && blinded > 0 && inline_nodes > 100,
         "{exact} exact, {blinded} blinded"
     );
 }
