@@ -55,9 +55,7 @@ fn l1_tx(key: &PrivateKeySigner, nonce: u64, to: TxKind, value: U256, input: Byt
         input,
         access_list: Default::default(),
     };
-    let sig = key
-        .sign_hash_sync(&tx.signature_hash())
-        .expect("signing");
+    let sig = key.sign_hash_sync(&tx.signature_hash()).expect("signing");
     TxEnvelope::from(tx.into_signed(sig)).encoded_2718().into()
 }
 
@@ -89,14 +87,30 @@ fn balance_of(l1: &L1Node, who: Address) -> U256 {
         .expect("balance")
 }
 
+/// A dev kettle building on `l1`. hardhat replays a block through its mempool, which checks
+/// the coinbase's balance before the block pays it, so the kettle builds with a fixed coinbase
+/// that hardhat funds (its account #9); and hardhat does not run the EIP-4788 system call.
+fn start_kettle(l1: &L1Node) -> KettleProcess {
+    let coinbase = hex::encode(l1.dev_keys()[9].to_bytes());
+    KettleProcess::start_with(KettleOptions {
+        extra_args: vec![
+            "--eth-backend".into(),
+            l1.url(),
+            "--builder-coinbase-key".into(),
+            coinbase,
+            "--builder-skip-system-calls".into(),
+        ],
+        ..KettleOptions::default()
+    })
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn builder_suapp_builds_a_block_the_l1_agrees_with_and_the_relay_accepts() {
     let l1 = L1Node::start();
-    let relay = TestRelay::start();
-    let kettle = KettleProcess::start_with(KettleOptions {
-        extra_args: vec!["--eth-backend".into(), l1.url()],
-        ..KettleOptions::default()
-    });
+    // A relay knows the beacon root of the slot from the beacon chain; here it is the zero
+    // root the build arguments give.
+    let relay = TestRelay::start().with_beacon_root(B256::ZERO);
+    let kettle = start_kettle(&l1);
     let client = KettleClient::connect(&kettle.rpc_url()).await;
     let user = dev_user();
     let builder = client.deploy(&user, "Builder").await;
@@ -255,10 +269,7 @@ async fn builder_suapp_builds_a_block_the_l1_agrees_with_and_the_relay_accepts()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reverting_bundles_are_refused_unless_allowed_to_revert() {
     let l1 = L1Node::start();
-    let kettle = KettleProcess::start_with(KettleOptions {
-        extra_args: vec!["--eth-backend".into(), l1.url()],
-        ..KettleOptions::default()
-    });
+    let kettle = start_kettle(&l1);
     let client = KettleClient::connect(&kettle.rpc_url()).await;
     let user = dev_user();
     let builder = client.deploy(&user, "Builder").await;

@@ -24,8 +24,11 @@ use alloy_eips::eip4895::Withdrawal;
 use alloy_primitives::{Address, Bytes, B256};
 use alloy_signer_local::PrivateKeySigner;
 use kettle_contracts::{BuildBlockArgs, SimulateTransactionResult};
+use suave_precompiles_network::builder::SignedBid;
 use suave_precompiles_network::bundle::SBundle;
 use suave_precompiles_network::{BackendError, BlockSimulation, BuiltBlock, ExecutionBackend};
+
+use crate::bid::{self, BidTrace, BuilderKey};
 use url::Url;
 
 use crate::build::{self, BuildError, BuiltPayload, Executor, Fork};
@@ -73,6 +76,16 @@ impl Default for BackendConfig {
     }
 }
 
+/// How many recently built blocks are kept for [`ExecutionBackend::bid`].
+const RECENT_BLOCKS: usize = 16;
+
+/// A block built by [`ExecutionBackend::build_block`], kept until its bid is signed.
+#[derive(Debug)]
+struct Recent {
+    payload: BuiltPayload,
+    chain_id: u64,
+}
+
 /// The execution backend over a JSON-RPC node; see the module documentation.
 #[derive(Debug)]
 pub struct RpcBackend {
@@ -81,6 +94,9 @@ pub struct RpcBackend {
     caches: Mutex<VecDeque<(String, Arc<StateCache>)>>,
     chain_ids: Mutex<HashMap<String, u64>>,
     sessions: Sessions,
+    builder_key: Option<BuilderKey>,
+    coinbase_key: Option<PrivateKeySigner>,
+    recent: Mutex<VecDeque<Recent>>,
 }
 
 fn backend_error(err: impl std::fmt::Display) -> BackendError {
@@ -125,7 +141,31 @@ impl RpcBackend {
             caches: Mutex::new(VecDeque::new()),
             chain_ids: Mutex::new(HashMap::new()),
             sessions: Sessions::new(config.sessions),
+            builder_key: None,
+            coinbase_key: None,
+            recent: Mutex::new(VecDeque::new()),
         })
+    }
+
+    /// Signs bids with `key` (the kettle's BLS builder key); without one, `buildEthBlock`
+    /// fails after building.
+    pub fn with_builder_key(mut self, key: BuilderKey) -> Self {
+        self.builder_key = Some(key);
+        self
+    }
+
+    /// Builds every block with this coinbase (a fixed builder address, as production
+    /// builders use) instead of a fresh key per block (suave-geth). It pays the proposer from
+    /// the block's profit, so it needs no funds of its own, but a node replaying the block
+    /// through its mempool (e.g. hardhat) checks its balance beforehand.
+    pub fn with_coinbase_key(mut self, key: PrivateKeySigner) -> Self {
+        self.coinbase_key = Some(key);
+        self
+    }
+
+    /// The builder's BLS public key, if it has one.
+    pub fn builder_pubkey(&self) -> Option<[u8; 48]> {
+        self.builder_key.as_ref().map(BuilderKey::public_key)
     }
 
     /// The settings.
@@ -268,9 +308,57 @@ impl ExecutionBackend for RpcBackend {
         bundles: &[SBundle],
         execution_node: Option<&Url>,
     ) -> Result<BuiltBlock, BackendError> {
-        self.build_payload(args, bundles, execution_node)
-            .map(|p| p.to_built_block())
-            .map_err(backend_error)
+        let key = self
+            .coinbase_key
+            .clone()
+            .unwrap_or_else(PrivateKeySigner::random);
+        let payload = self
+            .build_payload_with_key(args, bundles, execution_node, &key)
+            .map_err(backend_error)?;
+        let chain_id = self.chain_id(execution_node).map_err(backend_error)?;
+        let built = payload.to_built_block();
+        let mut recent = self.recent.lock().unwrap_or_else(PoisonError::into_inner);
+        if recent.len() >= RECENT_BLOCKS {
+            recent.pop_front();
+        }
+        recent.push_back(Recent { payload, chain_id });
+        Ok(built)
+    }
+
+    fn bid(&self, args: &BuildBlockArgs, block: &BuiltBlock) -> Result<SignedBid, BackendError> {
+        let key = self.builder_key.as_ref().ok_or_else(|| {
+            BackendError("no BLS builder key configured: cannot sign the bid".into())
+        })?;
+        let recent = self.recent.lock().unwrap_or_else(PoisonError::into_inner);
+        let built = recent
+            .iter()
+            .rev()
+            .find(|r| r.payload.block_hash == block.block_hash)
+            .ok_or_else(|| {
+                BackendError(format!(
+                    "block {} was not built by this backend recently",
+                    block.block_hash
+                ))
+            })?;
+        let fork_version = bid::fork_version_for_chain(built.chain_id).map_err(backend_error)?;
+        let trace = BidTrace {
+            slot: args.slot,
+            parent_hash: built.payload.header.parent_hash,
+            block_hash: built.payload.block_hash,
+            builder_pubkey: key.public_key().into(),
+            proposer_pubkey: bid::pubkey_from_slice(&args.proposerPubkey),
+            proposer_fee_recipient: args.feeRecipient,
+            gas_limit: built.payload.header.gas_limit,
+            gas_used: built.payload.header.gas_used,
+            value: built.payload.block_value,
+        };
+        let signature = key.sign_bid(&trace, bid::builder_domain(fork_version));
+        let json: Bytes =
+            bid::bid_json(&trace, &built.payload.execution_payload(), signature).into();
+        Ok(SignedBid {
+            bid_json: json.clone(),
+            submission_json: json,
+        })
     }
 
     fn new_session(&self) -> Result<String, BackendError> {
@@ -280,8 +368,13 @@ impl ExecutionBackend for RpcBackend {
             .rpc
             .with_deadline(Deadline::after(self.config.session_timeout));
         let fork = self.fork(&rpc, B256::ZERO).map_err(backend_error)?;
-        let next = NextBlock::new(&fork.parent, fork.chain_id, &BlockParams::default(), &fork.forks)
-            .map_err(backend_error)?;
+        let next = NextBlock::new(
+            &fork.parent,
+            fork.chain_id,
+            &BlockParams::default(),
+            &fork.forks,
+        )
+        .map_err(backend_error)?;
         let executor = Executor::new(next, fork.state(), Deadline::NONE);
         self.sessions.open(executor).map_err(backend_error)
     }
@@ -292,11 +385,7 @@ impl ExecutionBackend for RpcBackend {
         tx: &TxEnvelope,
     ) -> Result<SimulateTransactionResult, BackendError> {
         self.sessions
-            .add_transaction(
-                session,
-                tx,
-                Deadline::after(self.config.session_timeout),
-            )
+            .add_transaction(session, tx, Deadline::after(self.config.session_timeout))
             .map_err(backend_error)
     }
 

@@ -156,6 +156,16 @@ impl BuilderKey {
         Ok(Self { secret, public })
     }
 
+    /// A key derived from 32 bytes of secret key material with the EIP-2333 `KeyGen`
+    /// (HKDF-SHA256 into the group order): any input gives a valid key. This is how the
+    /// kettle turns the random bytes of its key file into its builder key.
+    pub fn from_seed(seed: [u8; 32]) -> Result<Self, BidError> {
+        let secret =
+            blst::min_pk::SecretKey::key_gen(&seed, &[]).map_err(|_| BidError::InvalidSecretKey)?;
+        let public = secret.sk_to_pk().to_bytes();
+        Ok(Self { secret, public })
+    }
+
     /// The compressed public key.
     pub fn public_key(&self) -> [u8; 48] {
         self.public
@@ -449,6 +459,29 @@ mod decimal_u256 {
         }
         U256::from_str_radix(&s, 10)
             .map_err(|_| D::Error::custom(format!("uint256 out of range: {s:?}")))
+    }
+}
+
+#[cfg(test)]
+mod seed_tests {
+    use super::*;
+
+    #[test]
+    fn any_seed_gives_a_valid_stable_key() {
+        // Above the group order: invalid as a scalar, fine as a seed.
+        let seed = [0xff; 32];
+        assert!(BuilderKey::from_secret(seed).is_err());
+        let a = BuilderKey::from_seed(seed).expect("valid");
+        let b = BuilderKey::from_seed(seed).expect("valid");
+        assert_eq!(a.public_key(), b.public_key());
+        let root = B256::repeat_byte(3);
+        assert!(verify_bid(&a.public_key(), root, &a.sign(root)));
+        assert_ne!(
+            BuilderKey::from_seed([0xfe; 32])
+                .expect("valid")
+                .public_key(),
+            a.public_key()
+        );
     }
 }
 

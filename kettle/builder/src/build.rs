@@ -41,10 +41,10 @@ use alloy_consensus::proofs::{
 };
 use alloy_consensus::transaction::SignerRecoverable;
 use alloy_consensus::{
-    Header, Receipt, ReceiptEnvelope, SignableTransaction, Transaction as _, TxEnvelope,
-    TxLegacy, TxType,
+    Header, Receipt, ReceiptEnvelope, SignableTransaction, Transaction as _, TxEnvelope, TxLegacy,
+    TxType,
 };
-use alloy_eips::eip2718::Typed2718;
+use alloy_eips::eip2718::{Encodable2718, Typed2718};
 use alloy_eips::eip4895::Withdrawal;
 use alloy_eips::eip7685::Requests;
 use alloy_primitives::{Address, Bloom, Bytes, Log, TxKind, B256, B64, U256};
@@ -211,11 +211,13 @@ struct Touch {
 }
 
 type Db = CacheDB<RemoteState>;
-type Evm = MainnetEvm<MainnetContext<Db>>;
+type Evm<'a> = MainnetEvm<MainnetContext<&'a mut Db>>;
 
 /// Runs transactions on the forked state; see the module documentation.
 pub struct Executor {
-    evm: Evm,
+    db: Db,
+    block_env: BlockEnv,
+    cfg: CfgEnv,
     next: NextBlock,
     deadline: Deadline,
     touched: BTreeMap<Address, Touch>,
@@ -308,19 +310,22 @@ pub fn tx_env(tx: &TxEnvelope, caller: Address) -> TxEnv {
     env
 }
 
-fn new_evm(db: Db, block: BlockEnv, cfg: CfgEnv) -> Evm {
-    Context::new(db, cfg.spec)
-        .with_cfg(cfg)
-        .with_block(block)
+/// A mainnet EVM over `db` (revm's EVM is not `Send`, so one is made per step and the
+/// state lives in the `CacheDB`).
+fn new_evm<'a>(db: &'a mut Db, block: &BlockEnv, cfg: &CfgEnv) -> Evm<'a> {
+    Context::<BlockEnv, TxEnv, CfgEnv, &'a mut Db>::new(db, cfg.spec)
+        .with_cfg(cfg.clone())
+        .with_block(block.clone())
         .build_mainnet()
 }
 
 impl Executor {
     /// An executor of the block `next` over `state`; every step checks `deadline`.
     pub fn new(next: NextBlock, state: RemoteState, deadline: Deadline) -> Self {
-        let evm = new_evm(CacheDB::new(state), next.block_env(), next.cfg_env());
         Self {
-            evm,
+            db: CacheDB::new(state),
+            block_env: next.block_env(),
+            cfg: next.cfg_env(),
             next,
             deadline,
             touched: BTreeMap::new(),
@@ -343,7 +348,7 @@ impl Executor {
     }
 
     fn db(&mut self) -> &mut Db {
-        &mut self.evm.ctx.journaled_state.database
+        &mut self.db
     }
 
     fn check_deadline(&self) -> Result<(), BuildError> {
@@ -375,6 +380,16 @@ impl Executor {
         self.db().commit(state);
     }
 
+    /// Declares `address` absent from the parent state without asking the node (a freshly
+    /// generated coinbase key cannot have an account).
+    pub fn assume_absent(&mut self, address: Address) {
+        self.db
+            .cache
+            .accounts
+            .entry(address)
+            .or_insert_with(revm::database::DbAccount::new_not_existing);
+    }
+
     /// Current balance of `address` in the block.
     pub fn balance(&mut self, address: Address) -> Result<U256, BuildError> {
         let account = self.db().load_account(address)?;
@@ -393,11 +408,7 @@ impl Executor {
         let _entered = span.enter();
         if call.request_type.is_some() {
             // EIP-7002 / EIP-7251: a missing request contract makes the block invalid.
-            let code_hash = self
-                .db()
-                .load_account(call.contract)?
-                .info
-                .code_hash;
+            let code_hash = self.db().load_account(call.contract)?.info.code_hash;
             if code_hash == KECCAK_EMPTY || code_hash.is_zero() {
                 return Err(BuildError::SystemCall {
                     contract: call.contract,
@@ -405,8 +416,7 @@ impl Executor {
                 });
             }
         }
-        let out = self
-            .evm
+        let out = new_evm(&mut self.db, &self.block_env, &self.cfg)
             .system_call_with_caller(SYSTEM_ADDRESS, call.contract, call.data.clone())
             .map_err(evm_error)?;
         let mut state = out.state;
@@ -454,15 +464,14 @@ impl Executor {
             return Err(TxFailure::Invalid("gas limit reached".into()));
         }
         let blob_gas = tx.blob_gas_used().unwrap_or_default();
-        if blob_gas > 0
-            && self.blob_gas_used.saturating_add(blob_gas) > self.next.max_blob_gas()
-        {
+        if blob_gas > 0 && self.blob_gas_used.saturating_add(blob_gas) > self.next.max_blob_gas() {
             return Err(TxFailure::Invalid("blob gas limit reached".into()));
         }
-        self.evm.ctx.cfg.disable_base_fee =
-            no_base_fee && tx.max_fee_per_gas() == 0 && tx.max_priority_fee_per_gas().unwrap_or(0) == 0;
-        let result = self.evm.transact(tx_env(tx, sender));
-        self.evm.ctx.cfg.disable_base_fee = false;
+        let mut cfg = self.cfg.clone();
+        cfg.disable_base_fee = no_base_fee
+            && tx.max_fee_per_gas() == 0
+            && tx.max_priority_fee_per_gas().unwrap_or(0) == 0;
+        let result = new_evm(&mut self.db, &self.block_env, &cfg).transact(tx_env(tx, sender));
         let out = match result {
             Ok(out) => out,
             Err(EVMError::Transaction(invalid)) => {
@@ -509,10 +518,7 @@ impl Executor {
         let requests = if self.next.is(SpecId::PRAGUE) {
             let mut requests = Requests::default();
             let deposits = self.deposit_requests();
-            requests.push_request_with_type(
-                alloy_eips::eip6110::DEPOSIT_REQUEST_TYPE,
-                deposits,
-            );
+            requests.push_request_with_type(alloy_eips::eip6110::DEPOSIT_REQUEST_TYPE, deposits);
             for call in self.next.post_block_calls() {
                 let data = self.system_call(&call)?;
                 if let Some(ty) = call.request_type {
@@ -525,7 +531,8 @@ impl Executor {
         };
         let credits = self.next.withdrawal_credits();
         if !credits.is_empty() {
-            let journal = &mut self.evm.ctx.journaled_state;
+            let mut evm = new_evm(&mut self.db, &self.block_env, &self.cfg);
+            let journal = &mut evm.ctx.journaled_state;
             for (address, amount) in credits {
                 journal.balance_incr(address, amount).map_err(|e| match e {
                     StateError::Rpc(RpcError::Deadline { .. }) => BuildError::Deadline,
@@ -534,6 +541,7 @@ impl Executor {
                 journal.touch_account(address);
             }
             let state = journal.finalize();
+            drop(evm);
             self.commit(state);
         }
         Ok(requests)
@@ -675,9 +683,22 @@ impl BuiltPayload {
         serde_json::to_vec(&self.envelope()).unwrap_or_default()
     }
 
-    /// The deneb execution payload of a relay submission (builder-specs JSON).
+    /// The deneb execution payload of a relay submission.
+    pub fn execution_payload(&self) -> crate::bid::ExecutionPayload {
+        crate::bid::ExecutionPayload::from_block(
+            &self.header,
+            self.transactions
+                .iter()
+                .map(|tx| Bytes::from(tx.encoded_2718()))
+                .collect(),
+            self.withdrawals.as_deref().unwrap_or_default(),
+        )
+    }
+
+    /// The deneb execution payload of a relay submission as builder-specs JSON (snake_case,
+    /// decimal strings), for `bid::submit_block_request`.
     pub fn deneb_payload_json(&self) -> serde_json::Value {
-        serde_json::to_value(self.parts().deneb()).unwrap_or_default()
+        serde_json::to_value(self.execution_payload()).unwrap_or_default()
     }
 
     /// The precompile-facing summary.
@@ -754,7 +775,11 @@ fn pay(exec: &mut Executor, what: &'static str, tx: &TxEnvelope) -> Result<(), B
 
 /// `simulateBundle`: `bundle` as a block on top of `fork`'s parent, coinbase = a fresh key,
 /// no payment; block value = coinbase profit, gas = gas used by the bundle.
-pub fn simulate_bundle(fork: &Fork, next: NextBlock, bundle: &SBundle) -> Result<BlockSimulation, BuildError> {
+pub fn simulate_bundle(
+    fork: &Fork,
+    next: NextBlock,
+    bundle: &SBundle,
+) -> Result<BlockSimulation, BuildError> {
     let span = tracing::info_span!(
         "simulate_bundle",
         parent = fork.parent.header.number,
@@ -763,6 +788,7 @@ pub fn simulate_bundle(fork: &Fork, next: NextBlock, bundle: &SBundle) -> Result
     let _entered = span.enter();
     let coinbase = next.beneficiary;
     let mut exec = Executor::new(next, fork.state(), fork.rpc.deadline());
+    exec.assume_absent(coinbase);
     exec.apply_pre_block()?;
     let before = exec.balance(coinbase)?;
     let gas_before = exec.gas_used;
@@ -824,13 +850,10 @@ pub fn build_block(
         let Some(first) = bundle.txs.first() else {
             continue;
         };
-        let recipient = first
-            .tx
-            .recover_signer()
-            .map_err(|e| BuildError::Payment {
-                what: "refund",
-                reason: e.to_string(),
-            })?;
+        let recipient = first.tx.recover_signer().map_err(|e| BuildError::Payment {
+            what: "refund",
+            reason: e.to_string(),
+        })?;
         let nonce = exec.nonce(coinbase)?;
         let refund = sign_legacy(
             coinbase_key,
@@ -847,7 +870,14 @@ pub fn build_block(
     let block_value = if profit > transfer_cost {
         let value = profit - transfer_cost;
         let nonce = exec.nonce(coinbase)?;
-        let payment = sign_legacy(coinbase_key, chain_id, nonce, fee_recipient, value, base_fee)?;
+        let payment = sign_legacy(
+            coinbase_key,
+            chain_id,
+            nonce,
+            fee_recipient,
+            value,
+            base_fee,
+        )?;
         pay(&mut exec, "proposer payment", &payment)?;
         value
     } else {
@@ -874,7 +904,11 @@ pub fn build_block(
         .collect();
     let proofs = fork
         .rpc
-        .proofs(&accounts, BlockId::Number(parent.header.number), PROOF_BATCH)
+        .proofs(
+            &accounts,
+            BlockId::Number(parent.header.number),
+            PROOF_BATCH,
+        )
         .map_err(|e| match e {
             RpcError::Deadline { .. } => BuildError::Deadline,
             other => BuildError::Rpc(other),

@@ -22,7 +22,8 @@
 //!   fee from the excess;
 //! - system calls: EIP-4788 (beacon root, Cancun+; the header's root, zero when none was
 //!   given, so that the state matches the header) and EIP-2935 (parent hash, Prague+) at
-//!   block start; EIP-7002 and EIP-7251 request dequeues (Prague+) at block end;
+//!   block start; EIP-7002 and EIP-7251 request dequeues (Prague+) at block end (all
+//!   skipped with [`ForkConfig::skip_system_calls`], for hardhat);
 //! - withdrawals: balance increments (gwei → wei) after the transactions.
 
 use alloy_consensus::Header;
@@ -45,7 +46,8 @@ pub const MAX_EXTRA_DATA: usize = 32;
 /// Wei per gwei (withdrawal amounts are in gwei).
 pub const GWEI: u64 = 1_000_000_000;
 /// Mainnet's deposit contract (EIP-6110 deposit requests are parsed from its logs).
-pub const MAINNET_DEPOSIT_CONTRACT: Address = address!("0x00000000219ab540356cBB839Cbe05303d7705Fa");
+pub const MAINNET_DEPOSIT_CONTRACT: Address =
+    address!("0x00000000219ab540356cBB839Cbe05303d7705Fa");
 
 /// Why the environment of the next block cannot be derived.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -79,6 +81,10 @@ pub struct ForkConfig {
     /// Deposit contract whose logs become EIP-6110 requests (Prague+); `None`: mainnet's on
     /// chain 1, none elsewhere.
     pub deposit_contract: Option<Address>,
+    /// Skip the EIP-4788 / EIP-2935 / EIP-7002 / EIP-7251 system calls. Only for development
+    /// nodes that do not run them: hardhat (2.29, Cancun) deploys the beacon-roots contract
+    /// but never calls it, so its blocks' state roots only match with this set.
+    pub skip_system_calls: bool,
 }
 
 /// The parent block: its header and hash (as the node reported it).
@@ -174,6 +180,8 @@ pub struct NextBlock {
     pub withdrawals: Option<Vec<Withdrawal>>,
     /// Deposit contract (Prague+).
     pub deposit_contract: Option<Address>,
+    /// No system calls (see [`ForkConfig::skip_system_calls`]).
+    pub skip_system_calls: bool,
 }
 
 /// go-ethereum's `core.CalcGasLimit`: the gas limit of a child of a `parent`-limit block
@@ -294,6 +302,7 @@ impl NextBlock {
             } else {
                 None
             },
+            skip_system_calls: forks.skip_system_calls,
         })
     }
 
@@ -309,8 +318,7 @@ impl NextBlock {
 
     /// Largest blob gas of the block (0 before Cancun).
     pub fn max_blob_gas(&self) -> u64 {
-        self.blob_params
-            .map_or(0, |bp| bp.max_blob_gas_per_block())
+        self.blob_params.map_or(0, |bp| bp.max_blob_gas_per_block())
     }
 
     /// revm's block environment.
@@ -348,6 +356,9 @@ impl NextBlock {
     /// System calls at block start: EIP-4788 (Cancun+), EIP-2935 (Prague+).
     pub fn pre_block_calls(&self) -> Vec<SystemCall> {
         let mut calls = Vec::new();
+        if self.skip_system_calls {
+            return calls;
+        }
         if let Some(root) = self.parent_beacon_block_root {
             calls.push(SystemCall {
                 contract: alloy_eips::eip4788::BEACON_ROOTS_ADDRESS,
@@ -367,7 +378,7 @@ impl NextBlock {
 
     /// System calls at block end: the EIP-7002 and EIP-7251 queues (Prague+).
     pub fn post_block_calls(&self) -> Vec<SystemCall> {
-        if !self.is(SpecId::PRAGUE) {
+        if !self.is(SpecId::PRAGUE) || self.skip_system_calls {
             return Vec::new();
         }
         vec![

@@ -1,6 +1,6 @@
-//! JSON forms of a built block: the engine-API `ExecutionPayloadEnvelope` suave-geth's
-//! `suavex_buildEthBlockFromBundles` returns (SUAVE-COMPAT §7.2) and the deneb
-//! `execution_payload` of a relay submission (builder-specs, snake_case, decimal strings).
+//! The engine-API `ExecutionPayloadEnvelope` JSON of a built block, as suave-geth's
+//! `suavex_buildEthBlockFromBundles` returns it (SUAVE-COMPAT §7.2). (The relay form, deneb
+//! builder-specs JSON, is [`crate::bid::ExecutionPayload`].)
 
 use alloy_consensus::{Header, TxEnvelope};
 use alloy_eips::eip2718::Encodable2718;
@@ -91,58 +91,6 @@ pub struct ExecutionPayloadEnvelope {
     pub should_override_builder: bool,
 }
 
-/// A withdrawal in builder-specs JSON (decimal strings).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct RelayWithdrawal {
-    /// Withdrawal index.
-    pub index: String,
-    /// Validator index.
-    pub validator_index: String,
-    /// Recipient.
-    pub address: Address,
-    /// Amount in gwei.
-    pub amount: String,
-}
-
-/// The deneb `ExecutionPayload` of builder-specs (`SubmitBlockRequest.execution_payload`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct DenebPayload {
-    /// Parent hash.
-    pub parent_hash: B256,
-    /// Coinbase.
-    pub fee_recipient: Address,
-    /// State root.
-    pub state_root: B256,
-    /// Receipts root.
-    pub receipts_root: B256,
-    /// Logs bloom.
-    pub logs_bloom: Bytes,
-    /// prevRandao.
-    pub prev_randao: B256,
-    /// Block number (decimal).
-    pub block_number: String,
-    /// Gas limit (decimal).
-    pub gas_limit: String,
-    /// Gas used (decimal).
-    pub gas_used: String,
-    /// Timestamp (decimal).
-    pub timestamp: String,
-    /// Extra data.
-    pub extra_data: Bytes,
-    /// Base fee (decimal).
-    pub base_fee_per_gas: String,
-    /// Block hash.
-    pub block_hash: B256,
-    /// EIP-2718 transactions.
-    pub transactions: Vec<Bytes>,
-    /// Withdrawals.
-    pub withdrawals: Vec<RelayWithdrawal>,
-    /// Blob gas used (decimal).
-    pub blob_gas_used: String,
-    /// Excess blob gas (decimal).
-    pub excess_blob_gas: String,
-}
-
 /// The block parts the JSON forms are made of.
 #[derive(Debug, Clone, Copy)]
 pub struct PayloadParts<'a> {
@@ -201,40 +149,6 @@ impl PayloadParts<'_> {
             block_value: format!("{:#x}", self.block_value),
             blobs_bundle: BlobsBundle::default(),
             should_override_builder: false,
-        }
-    }
-
-    /// The deneb relay payload.
-    pub fn deneb(&self) -> DenebPayload {
-        let h = self.header;
-        DenebPayload {
-            parent_hash: h.parent_hash,
-            fee_recipient: h.beneficiary,
-            state_root: h.state_root,
-            receipts_root: h.receipts_root,
-            logs_bloom: Bytes::copy_from_slice(h.logs_bloom.as_slice()),
-            prev_randao: h.mix_hash,
-            block_number: h.number.to_string(),
-            gas_limit: h.gas_limit.to_string(),
-            gas_used: h.gas_used.to_string(),
-            timestamp: h.timestamp.to_string(),
-            extra_data: h.extra_data.clone(),
-            base_fee_per_gas: h.base_fee_per_gas.unwrap_or_default().to_string(),
-            block_hash: self.block_hash,
-            transactions: self.raw_transactions(),
-            withdrawals: self
-                .withdrawals
-                .unwrap_or_default()
-                .iter()
-                .map(|w| RelayWithdrawal {
-                    index: w.index.to_string(),
-                    validator_index: w.validator_index.to_string(),
-                    address: w.address,
-                    amount: w.amount.to_string(),
-                })
-                .collect(),
-            blob_gas_used: h.blob_gas_used.unwrap_or_default().to_string(),
-            excess_blob_gas: h.excess_blob_gas.unwrap_or_default().to_string(),
         }
     }
 }

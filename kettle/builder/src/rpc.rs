@@ -287,12 +287,10 @@ impl RpcClient {
                 method: method.to_owned(),
                 after: timeout,
             },
-            ureq::Error::Io(e) if e.kind() == std::io::ErrorKind::TimedOut => {
-                RpcError::Timeout {
-                    method: method.to_owned(),
-                    after: timeout,
-                }
-            }
+            ureq::Error::Io(e) if e.kind() == std::io::ErrorKind::TimedOut => RpcError::Timeout {
+                method: method.to_owned(),
+                after: timeout,
+            },
             ureq::Error::Io(e) => RpcError::Transport {
                 method: method.to_owned(),
                 reason: io_reason(&e),
@@ -366,10 +364,11 @@ impl RpcClient {
                 data: err.get("data").cloned(),
             });
         }
-        obj.remove("result").ok_or_else(|| RpcError::InvalidResponse {
-            method: method.to_owned(),
-            reason: "neither result nor error".into(),
-        })
+        obj.remove("result")
+            .ok_or_else(|| RpcError::InvalidResponse {
+                method: method.to_owned(),
+                reason: "neither result nor error".into(),
+            })
     }
 
     /// Calls `method` with `params` and returns its `result`.
@@ -388,6 +387,9 @@ impl RpcClient {
     /// inner ones are per call, in the order of `calls`.
     pub fn batch(&self, calls: &[BatchCall<'_>]) -> Result<Vec<Result<Value, RpcError>>, RpcError> {
         let first = calls.first().map_or("batch", |c| c.0);
+        if calls.is_empty() {
+            return Ok(Vec::new());
+        }
         if calls.len() == 1 {
             return Ok(vec![self.request(calls[0].0, calls[0].1.clone())]);
         }
@@ -415,12 +417,12 @@ impl RpcClient {
             Value::Array(items) => items,
             // A node that rejects batches answers with one error object.
             single @ Value::Object(_) => {
-                return Err(Self::unpack(first, single)
-                    .err()
-                    .unwrap_or_else(|| RpcError::InvalidResponse {
+                return Err(Self::unpack(first, single).err().unwrap_or_else(|| {
+                    RpcError::InvalidResponse {
                         method: first.to_owned(),
                         reason: "batch answered with a single result".into(),
-                    }))
+                    }
+                }))
             }
             _ => {
                 return Err(RpcError::InvalidResponse {
@@ -429,7 +431,8 @@ impl RpcClient {
                 })
             }
         };
-        let mut out: Vec<Option<Result<Value, RpcError>>> = (0..calls.len()).map(|_| None).collect();
+        let mut out: Vec<Option<Result<Value, RpcError>>> =
+            (0..calls.len()).map(|_| None).collect();
         for item in items {
             let Some(idx) = item
                 .get("id")
@@ -491,7 +494,10 @@ impl RpcClient {
     /// `eth_getBalance(address, block)`.
     pub fn balance(&self, address: Address, block: BlockId) -> Result<U256, RpcError> {
         let method = "eth_getBalance";
-        decode(method, self.request(method, json!([address, block.to_json()]))?)
+        decode(
+            method,
+            self.request(method, json!([address, block.to_json()]))?,
+        )
     }
 
     /// `eth_getTransactionCount(address, block)`.
@@ -504,7 +510,10 @@ impl RpcClient {
     /// `eth_getCode(address, block)`.
     pub fn code(&self, address: Address, block: BlockId) -> Result<Bytes, RpcError> {
         let method = "eth_getCode";
-        decode(method, self.request(method, json!([address, block.to_json()]))?)
+        decode(
+            method,
+            self.request(method, json!([address, block.to_json()]))?,
+        )
     }
 
     /// `eth_getStorageAt(address, slot, block)`.
@@ -515,10 +524,7 @@ impl RpcClient {
         block: BlockId,
     ) -> Result<U256, RpcError> {
         let method = "eth_getStorageAt";
-        let v = self.request(
-            method,
-            json!([address, B256::from(slot), block.to_json()]),
-        )?;
+        let v = self.request(method, json!([address, B256::from(slot), block.to_json()]))?;
         let word: B256 = decode(method, v)?;
         Ok(U256::from_be_bytes(word.0))
     }
@@ -546,10 +552,7 @@ impl RpcClient {
             })
         };
         let balance: U256 = decode("eth_getBalance", next("eth_getBalance")?)?;
-        let nonce = quantity_u64(
-            "eth_getTransactionCount",
-            &next("eth_getTransactionCount")?,
-        )?;
+        let nonce = quantity_u64("eth_getTransactionCount", &next("eth_getTransactionCount")?)?;
         let code: Bytes = decode("eth_getCode", next("eth_getCode")?)?;
         Ok((balance, nonce, code))
     }

@@ -11,7 +11,8 @@
 //! [`SessionConfig::wait`]), a session unused for 5 s is dropped, the coinbase is the zero
 //! address and a zero-price transaction is not held to the base fee (`NoBaseFee`).
 //! Differences: the block timestamp is parent + 12 (suave-geth uses 1000), sessions are not
-//! dropped when a new head arrives (the state stays that of their parent), and `egp` is the
+//! dropped when a new head arrives (the state stays that of their parent), no system call
+//! (EIP-4788…) runs at session start, and `egp` is the
 //! transaction's real effective gas price (`min(maxFee, baseFee + tip)`, the receipt's
 //! `effectiveGasPrice`, saturated to 64 bits; suave-geth always answers 0).
 
@@ -115,7 +116,10 @@ impl Sessions {
         let before = open.len();
         open.retain(|_, e| now.saturating_duration_since(e.last_used) < timeout);
         if open.len() < before {
-            tracing::debug!(dropped = before - open.len(), "idle builder sessions dropped");
+            tracing::debug!(
+                dropped = before - open.len(),
+                "idle builder sessions dropped"
+            );
             self.freed.notify_all();
         }
         open.values().map(|e| e.last_used + timeout).min()
@@ -172,7 +176,8 @@ impl Sessions {
         tx: &TxEnvelope,
         deadline: Deadline,
     ) -> Result<SimulateTransactionResult, SessionError> {
-        let span = tracing::debug_span!("session_add_transaction", session = %id, tx = %tx.tx_hash());
+        let span =
+            tracing::debug_span!("session_add_transaction", session = %id, tx = %tx.tx_hash());
         let _entered = span.enter();
         let executor = {
             let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
@@ -204,9 +209,9 @@ impl Sessions {
                     .logs
                     .into_iter()
                     .map(|log| SimulatedLog {
+                        topics: log.data.topics().to_vec(),
                         data: log.data.data,
                         addr: log.address,
-                        topics: log.data.topics().to_vec(),
                     })
                     .collect(),
                 success: true,

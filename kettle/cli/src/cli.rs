@@ -159,6 +159,14 @@ pub struct DevArgs {
     /// calls (`http.eth_backend`), e.g. a local `hardhat node`.
     #[arg(long)]
     pub eth_backend: Option<String>,
+    /// Hex secp256k1 key of a fixed builder coinbase (`builder.coinbase_key`); default: a
+    /// fresh key per built block.
+    #[arg(long, requires = "eth_backend")]
+    pub builder_coinbase_key: Option<String>,
+    /// Skip the EIP-4788/2935 system calls when building (`builder.skip_system_calls`), for
+    /// development L1s that do not run them (hardhat).
+    #[arg(long, requires = "eth_backend")]
+    pub builder_skip_system_calls: bool,
 }
 
 /// Accepts text shaped like a multiaddr (`/ip4/…/tcp/…`); the node parses it fully.
@@ -207,6 +215,11 @@ pub fn node_config(command: &Command) -> eyre::Result<Option<NodeConfig>> {
             if args.eth_backend.is_some() {
                 cfg.http.eth_backend = args.eth_backend.clone();
             }
+            cfg.builder.coinbase_key = args
+                .builder_coinbase_key
+                .clone()
+                .map(suave_precompiles_network::config::SecretHex);
+            cfg.builder.skip_system_calls = args.builder_skip_system_calls;
             cfg.gossip = args.p2p_addr.as_ref().map(|listen| GossipSection {
                 listen: listen.clone(),
                 bootstrap: args.bootnodes.clone(),

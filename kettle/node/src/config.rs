@@ -40,6 +40,8 @@ pub struct NodeConfig {
     /// The kettle cluster (libp2p gossip); absent: a standalone kettle that seals its own
     /// blocks.
     pub gossip: Option<GossipSection>,
+    /// Block building on the Ethereum node of `http.eth_backend`.
+    pub builder: BuilderSection,
     /// Use the well-known dev kettle key instead of the key file (only `kettle dev`).
     #[serde(skip)]
     pub dev_keys: bool,
@@ -109,6 +111,34 @@ pub struct MetricsSection {
     pub addr: Option<SocketAddr>,
 }
 
+/// `[builder]`: block building against the Ethereum JSON-RPC node `http.eth_backend` (the
+/// builder precompiles are served only when that is set).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BuilderSection {
+    /// Hex secp256k1 key of a fixed builder coinbase; absent: a fresh key per block, as
+    /// suave-geth does.
+    pub coinbase_key: Option<suave_precompiles_network::config::SecretHex>,
+    /// Skip the EIP-4788/2935/7002/7251 system calls: only for development nodes that do not
+    /// run them (hardhat), whose state roots otherwise differ.
+    pub skip_system_calls: bool,
+    /// Deadline of `simulateBundle` in milliseconds (suave-geth: 1000).
+    pub simulate_timeout_ms: u64,
+    /// Deadline of one block build in milliseconds.
+    pub build_timeout_ms: u64,
+}
+
+impl Default for BuilderSection {
+    fn default() -> Self {
+        Self {
+            coinbase_key: None,
+            skip_system_calls: false,
+            simulate_timeout_ms: 1_000,
+            build_timeout_ms: 10_000,
+        }
+    }
+}
+
 /// `[gossip]`: membership of a kettle cluster.
 ///
 /// Every kettle of a cluster needs the same genesis (`chain.genesis`), the same `cluster`
@@ -156,6 +186,7 @@ impl Default for NodeConfig {
             pool: PoolSection::default(),
             metrics: MetricsSection::default(),
             gossip: None,
+            builder: BuilderSection::default(),
             dev_keys: false,
         }
     }

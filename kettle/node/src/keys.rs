@@ -25,7 +25,8 @@ pub struct KettleKeys {
     pub kettle: PrivateKeySigner,
     /// Signs bundles and HTTP requests (`X-Flashbots-Signature`).
     pub bundle_signing: PrivateKeySigner,
-    /// BLS builder key (32-byte scalar), for relay bids.
+    /// Secret material of the BLS builder key that signs relay bids (the key is derived from
+    /// it with EIP-2333 `KeyGen`, so any 32 bytes give a valid key).
     pub bls: Secret32,
 }
 
@@ -160,8 +161,8 @@ fn derive(ikm: &[u8], info: &[u8]) -> [u8; 32] {
 }
 
 fn rand_bytes() -> [u8; 32] {
-    // A fresh secp256k1 key is 32 uniformly random bytes below the curve order: good BLS
-    // scalar material too.
+    // 32 random bytes from the OS generator (a fresh secp256k1 key); the BLS key is derived
+    // from them, not taken as a scalar.
     PrivateKeySigner::random().to_bytes().0
 }
 

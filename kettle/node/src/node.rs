@@ -77,8 +77,15 @@ pub async fn launch(config: NodeConfig) -> Result<NodeHandle, NodeError> {
             keys.bundle_signing.to_bytes(),
         )));
     }
-    let network: Arc<dyn ExternalPrecompiles> =
-        Arc::new(Network::new(net_cfg).map_err(|e| NodeError::Network(e.to_string()))?);
+    let mut network = Network::builder(net_cfg.clone());
+    if let Some(url) = &net_cfg.eth_backend {
+        network = network.execution_backend(execution_backend(url, &config, &keys)?);
+    }
+    let network: Arc<dyn ExternalPrecompiles> = Arc::new(
+        network
+            .build()
+            .map_err(|e| NodeError::Network(e.to_string()))?,
+    );
     let pipeline = Pipeline::new(
         chain.clone(),
         store.clone(),
@@ -151,6 +158,43 @@ pub async fn launch(config: NodeConfig) -> Result<NodeHandle, NodeError> {
         shutdown,
         tasks,
     })
+}
+
+/// The builder precompiles' Ethereum backend on `url`, signing bids with the kettle's BLS key.
+fn execution_backend(
+    url: &str,
+    config: &NodeConfig,
+    keys: &KettleKeys,
+) -> Result<Arc<dyn suave_precompiles_network::ExecutionBackend>, NodeError> {
+    use kettle_builder::{backend::BackendConfig, bid::BuilderKey, RpcBackend};
+    let mut backend_cfg = BackendConfig {
+        simulate_timeout: Duration::from_millis(config.builder.simulate_timeout_ms),
+        build_timeout: Duration::from_millis(config.builder.build_timeout_ms),
+        ..BackendConfig::default()
+    };
+    backend_cfg.forks.skip_system_calls = config.builder.skip_system_calls;
+    let key = BuilderKey::from_seed(keys.bls.0)
+        .map_err(|e| NodeError::Keys(format!("BLS builder key: {e}")))?;
+    let mut backend = RpcBackend::new(url, backend_cfg)
+        .map_err(|e| NodeError::Config(format!("http.eth_backend: {e}")))?
+        .with_builder_key(key);
+    if let Some(hex) = &config.builder.coinbase_key {
+        let signer: alloy_signer_local::PrivateKeySigner =
+            hex.0.trim_start_matches("0x").parse().map_err(|_| {
+                NodeError::Config("builder.coinbase_key is not a hex secp256k1 key".into())
+            })?;
+        backend = backend.with_coinbase_key(signer);
+    }
+    info!(
+        eth_backend = %url,
+        builder_pubkey = %alloy_primitives::hex::encode_prefixed(key_pub(&backend)),
+        "block building enabled"
+    );
+    Ok(Arc::new(backend))
+}
+
+fn key_pub(backend: &kettle_builder::RpcBackend) -> [u8; 48] {
+    backend.builder_pubkey().unwrap_or([0u8; 48])
 }
 
 impl NodeHandle {

@@ -1,5 +1,6 @@
 //! The per-request state of the network precompiles and the dispatch by address.
 
+use alloy_primitives::aliases::B128;
 use alloy_primitives::{Address, Bytes};
 use alloy_sol_types::SolCall;
 use kettle_contracts::precompiles::SuavePrecompiles::{
@@ -9,7 +10,6 @@ use kettle_contracts::precompiles::SuavePrecompiles::{
 };
 use kettle_contracts::{HttpRequest, HttpResponse};
 use suave_precompiles::addresses;
-use alloy_primitives::aliases::B128;
 use suave_precompiles::{
     check_access, ExternalCall, ExternalRun, PrecompileError, StoreError, StoreOverlay,
 };
@@ -203,19 +203,23 @@ impl<'a> NetworkRun<'a> {
     /// built from them by the execution backend, the bid signed with the kettle's builder
     /// key, and, when a relay URL is given, the bid posted to the relay. Returns the bid and
     /// the payload envelope JSON.
-    pub fn build_eth_block(&mut self, call: ExternalCall<'_, '_>) -> Result<Bytes, PrecompileError> {
-        let (execution_node, args, data_id, relay_url) = if call.address == addresses::BUILD_ETH_BLOCK {
-            let c: buildEthBlockCall = decode(call.input)?;
-            (None, c.blockArgs, c.dataId, c.relayUrl)
-        } else {
-            let c: buildEthBlockToCall = decode(call.input)?;
-            let node = if c.executionNodeURL.is_empty() {
-                None
+    pub fn build_eth_block(
+        &mut self,
+        call: ExternalCall<'_, '_>,
+    ) -> Result<Bytes, PrecompileError> {
+        let (execution_node, args, data_id, relay_url) =
+            if call.address == addresses::BUILD_ETH_BLOCK {
+                let c: buildEthBlockCall = decode(call.input)?;
+                (None, c.blockArgs, c.dataId, c.relayUrl)
             } else {
-                Some(self.net.policy.resolve(&c.executionNodeURL)?.url)
+                let c: buildEthBlockToCall = decode(call.input)?;
+                let node = if c.executionNodeURL.is_empty() {
+                    None
+                } else {
+                    Some(self.net.policy.resolve(&c.executionNodeURL)?.url)
+                };
+                (node, c.blockArgs, c.dataId, c.relayUrl)
             };
-            (node, c.blockArgs, c.dataId, c.relayUrl)
-        };
         self.check_relay(&relay_url)?;
         let backend = self.backend()?;
         let bundles = bundles_of_record(call.store, call.caller_stack, data_id)?;
@@ -409,7 +413,8 @@ impl ExternalRun for NetworkRun<'_> {
     }
 
     fn run_call(&mut self, call: ExternalCall<'_, '_>) -> Result<Bytes, PrecompileError> {
-        if call.address == addresses::BUILD_ETH_BLOCK || call.address == addresses::BUILD_ETH_BLOCK_TO
+        if call.address == addresses::BUILD_ETH_BLOCK
+            || call.address == addresses::BUILD_ETH_BLOCK_TO
         {
             let name = addresses::name_of(call.address).unwrap_or("buildEthBlock");
             let span = tracing::debug_span!("network_precompile", precompile = name);
