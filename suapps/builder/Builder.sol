@@ -24,6 +24,9 @@ contract Builder {
     /// @notice Emitted on chain when a block was built (and submitted, given a relay URL).
     event BlockBuilt(bytes16 indexed id, uint64 indexed blockHeight, uint256 bundles, bytes bid);
 
+    /// @notice Emitted on chain with the outcome of each transaction simulated in one session.
+    event Simulated(uint256 index, bool success, uint64 egp, uint256 logs, string error);
+
     /// @notice Raised outside a kettle's confidential execution.
     error NotConfidential();
 
@@ -38,6 +41,33 @@ contract Builder {
     /// @notice On-chain callback of `buildBlock`.
     function onBlock(bytes16 id, uint64 blockHeight, uint256 bundles, bytes memory bid) external {
         emit BlockBuilt(id, blockHeight, bundles, bid);
+    }
+
+    /// @notice On-chain callback of `simulateInSession`.
+    function onSimulated(bool[] memory success, uint64[] memory egp, uint256[] memory logs, string[] memory errors)
+        external
+    {
+        for (uint256 i = 0; i < success.length; i++) {
+            emit Simulated(i, success[i], egp[i], logs[i], errors[i]);
+        }
+    }
+
+    /// @notice Confidential: the inputs are `abi.encode(bytes[])` of signed L1 transactions;
+    ///         they are applied one after the other in one builder session (each sees the
+    ///         state the previous ones left), and the outcome of each goes on chain.
+    function simulateInSession() external returns (bytes memory) {
+        if (!Suave.isConfidential()) revert NotConfidential();
+        bytes[] memory txs = abi.decode(Suave.confidentialInputs(), (bytes[]));
+        string memory session = Suave.newBuilder();
+        bool[] memory success = new bool[](txs.length);
+        uint64[] memory egp = new uint64[](txs.length);
+        uint256[] memory logs = new uint256[](txs.length);
+        string[] memory errors = new string[](txs.length);
+        for (uint256 i = 0; i < txs.length; i++) {
+            Suave.SimulateTransactionResult memory r = Suave.simulateTransaction(session, txs[i]);
+            (success[i], egp[i], logs[i], errors[i]) = (r.success, r.egp, r.logs.length, r.error);
+        }
+        return abi.encodeWithSelector(this.onSimulated.selector, success, egp, logs, errors);
     }
 
     /// @notice Confidential: the inputs are a bundle (SBundle JSON); it is simulated, then

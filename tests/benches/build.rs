@@ -113,14 +113,22 @@ fn main() {
     for n in [10usize, 100, 1000] {
         let set = bundles(&l1, n);
         let t0 = Instant::now();
-        let payload = backend.build_payload(&args, &set, None).expect("cold build");
+        let payload = backend
+            .build_payload(&args, &set, None)
+            .expect("cold build");
         let cold = t0.elapsed();
-        assert_eq!(payload.transactions.len(), n + 1, "N transfers and the payment");
+        assert_eq!(
+            payload.transactions.len(),
+            n + 1,
+            "N transfers and the payment"
+        );
         let warm = median(
             (0..rounds)
                 .map(|_| {
                     let t0 = Instant::now();
-                    backend.build_payload(&args, &set, None).expect("warm build");
+                    backend
+                        .build_payload(&args, &set, None)
+                        .expect("warm build");
                     t0.elapsed()
                 })
                 .collect(),

@@ -53,6 +53,7 @@
 //! | `tests/node_e2e.rs` | deploy + `0x43` → `0x50` round trip (EIP-712 and plain signatures), suave-geth JSON forms, state across requests, restart durability, failure paths commit nothing, confidential `eth_call` / `eth_estimateGas`, `cast`-style queries; confidential inputs never reach RPC output or logs |
 //! | `tests/crash.rs` | SIGKILL mid-stream loses no acknowledged `0x50` or record and doubles nothing |
 //! | `tests/cluster.rs` | a cluster of 3 kettles ([`Cluster`]): store records replicate only to their allowed stores and never leak the inputs; a late or SIGKILLed kettle catches up exactly (heads, state roots, store cursors); the producer seals every kettle's transactions; forged gossip from a key outside the cluster is dropped |
+//! | `tests/builder.rs` | block building on a real local L1 (hardhat): the `Builder` SUAPP simulates and stores bundles, builds a block the relay accepts (BLS signature, block hash) and the L1 re-mines to the same roots; reverting bundles; builder sessions |
 //! | `tests/cluster_wire.rs` | two in-process kettles: every gossip envelope they send, read in plaintext through the gossip tap, carries replicated store values but never a request's confidential inputs |
 //! | `tests/harness.rs` | the harness itself: start-up failures show stderr, stop/kill/drop end the process, one kettle per data dir |
 

@@ -330,3 +330,49 @@ async fn reverting_bundles_are_refused_unless_allowed_to_revert() {
     assert!(receipt.status(), "allowed to revert: {receipt:?}");
     assert_eq!(decode_logs::<BundleStored>(&receipt).len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn builder_sessions_apply_transactions_in_order() {
+    use alloy_sol_types::SolValue;
+    let l1 = L1Node::start();
+    let kettle = start_kettle(&l1);
+    let client = KettleClient::connect(&kettle.rpc_url()).await;
+    let user = dev_user();
+    let builder = client.deploy(&user, "Builder").await;
+    let key = &l1.dev_keys()[5];
+    let nonce = nonce_of(&l1, key.address());
+    let to = TxKind::Call(Address::repeat_byte(0x55));
+    let one = U256::from(1_000u64);
+    let txs: Vec<Bytes> = vec![
+        l1_tx(key, nonce, to, one, Bytes::new()),
+        // Valid only on top of the first: the session keeps its state.
+        l1_tx(key, nonce + 1, to, one, Bytes::new()),
+        // A nonce gap: refused, and the session carries on.
+        l1_tx(key, nonce + 5, to, one, Bytes::new()),
+    ];
+    let receipt = client
+        .request_and_wait(
+            &user,
+            builder,
+            Builder::simulateInSessionCall {}.abi_encode().into(),
+            &txs.abi_encode(),
+        )
+        .await;
+    assert!(receipt.status(), "simulateInSession: {receipt:?}");
+    let results = decode_logs::<Builder::Simulated>(&receipt);
+    assert_eq!(results.len(), 3);
+    assert!(results[0].success && results[1].success, "{results:?}");
+    assert!(
+        results[0].egp >= 2 * GWEI as u64,
+        "effective gas price includes the tip: {}",
+        results[0].egp
+    );
+    assert!(!results[2].success);
+    assert!(
+        results[2].error.contains("nonce"),
+        "the error says why: {}",
+        results[2].error
+    );
+    // Nothing was sent to the L1.
+    assert_eq!(nonce_of(&l1, key.address()), nonce);
+}
