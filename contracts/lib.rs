@@ -13,6 +13,10 @@
 //! | [`hello`] | SUAPP `Hello` | `suapps/hello/Hello.sol` |
 //! | [`vault`] | SUAPP `Vault` | `suapps/vault/Vault.sol` |
 //! | [`builder`] | SUAPP `Builder` | `suapps/builder/Builder.sol` |
+//! | [`custody`] | SUAPP `Custody` | `suapps/custody/Custody.sol` |
+//! | [`auction`] | SUAPP `Auction` | `suapps/auction/Auction.sol` |
+//! | [`ofa`] | SUAPP `Ofa` | `suapps/ofa/Ofa.sol` |
+//! | [`oracle`] | SUAPP `Oracle` | `suapps/oracle/Oracle.sol` |
 //!
 //! Test contracts of the MEVM (`contracts/test/`, compiled and exposed like the others, used by
 //! the tests of `suave-precompiles` and later crates):
@@ -136,6 +140,56 @@ pub mod builder {
         #[sol(all_derives)]
         Builder,
         "out/Builder.json"
+    );
+}
+
+/// Bindings of the example SUAPP `Ofa` (`suapps/ofa/Ofa.sol`), an order-flow auction in the
+/// style of MEV-Share: `newOrder(cond)` stores the user bundle in the confidential inputs and
+/// returns the calldata of `onOrder`, which emits `HintEvent(id, hint)`; `newMatch(orderId,
+/// cond, builderUrl)` stores a backrun, fills the MEV-Share bundle, sends it with
+/// `mev_sendBundle` and returns the calldata of `onMatch`, which emits `MatchEvent`.
+pub mod ofa {
+    alloy_sol_types::sol!(
+        #[sol(all_derives)]
+        Ofa,
+        "out/Ofa.json"
+    );
+}
+
+/// Bindings of the example SUAPP `Oracle` (`suapps/oracle/Oracle.sol`): `fetchPrice(url)` GETs
+/// a price over HTTP and returns the calldata of `onPrice(price, fetchedAtMs)`, which stores it
+/// in `latestPrice` and emits `PriceUpdated`.
+pub mod oracle {
+    alloy_sol_types::sol!(
+        #[sol(all_derives)]
+        Oracle,
+        "out/Oracle.json"
+    );
+}
+
+/// Bindings of the example SUAPP `Custody` (`suapps/custody/Custody.sol`), private key
+/// custody: `createWallet()` generates a secp256k1 key in the kettle, keeps it in a record
+/// readable only by `Custody` and returns the calldata of `onWalletCreated(id, proof)`, which
+/// recovers the wallet address with `ecrecover` and emits `WalletCreated`; `sign(id, txn,
+/// chainId)` (owner only) returns the calldata of `onSigned`, which emits `Signed(id, signedTx)`.
+pub mod custody {
+    alloy_sol_types::sol!(
+        #[sol(all_derives)]
+        Custody,
+        "out/Custody.json"
+    );
+}
+
+/// Bindings of the example SUAPP `Auction` (`suapps/auction/Auction.sol`), sealed-bid
+/// auctions: `createAuction(closesAtBlock)` on chain; `bid(auctionId)` stores the amount in the
+/// confidential inputs and returns the calldata of `onBid`, which emits `BidPlaced` without the
+/// amount; `close(auctionId)` picks the highest bid and returns the calldata of `settle`, which
+/// emits `AuctionSettled`.
+pub mod auction {
+    alloy_sol_types::sol!(
+        #[sol(all_derives)]
+        Auction,
+        "out/Auction.json"
     );
 }
 
@@ -289,6 +343,10 @@ pub struct Artifact {
 /// and the directory in sync.
 pub const ARTIFACTS: &[Artifact] = &[
     Artifact {
+        name: "Auction",
+        json: include_str!("out/Auction.json"),
+    },
+    Artifact {
         name: "Box",
         json: include_str!("out/Box.json"),
     },
@@ -299,6 +357,10 @@ pub const ARTIFACTS: &[Artifact] = &[
     Artifact {
         name: "ClusterStore",
         json: include_str!("out/ClusterStore.json"),
+    },
+    Artifact {
+        name: "Custody",
+        json: include_str!("out/Custody.json"),
     },
     Artifact {
         name: "EmitLogs",
@@ -319,6 +381,14 @@ pub const ARTIFACTS: &[Artifact] = &[
     Artifact {
         name: "NetworkSuapp",
         json: include_str!("out/NetworkSuapp.json"),
+    },
+    Artifact {
+        name: "Ofa",
+        json: include_str!("out/Ofa.json"),
+    },
+    Artifact {
+        name: "Oracle",
+        json: include_str!("out/Oracle.json"),
     },
     Artifact {
         name: "Probe",

@@ -50,6 +50,7 @@
 //! | [`console`] | `console.log` decoding |
 //! | [`context`] | kettle and block inputs |
 //! | [`store`] | the store trait, the per-request overlay, [`store::memory`] |
+//! | [`standalone`] | [`run_precompile`]: one precompile on raw input, outside an EVM (`kettle forge`) |
 //! | [`external`] | the boundary to network and builder precompiles |
 //! | `builtin` (private) | context, store, crypto and `signEthTransaction` precompiles |
 
@@ -89,6 +90,7 @@ pub mod external;
 pub mod mevm;
 pub mod provider;
 pub mod stack;
+pub mod standalone;
 pub mod store;
 
 pub use builtin::crypto::BLS_DST;
@@ -99,6 +101,7 @@ pub use external::{ExternalCall, ExternalPrecompiles, ExternalRun};
 pub use mevm::{ConfidentialOutcome, Mevm, MevmError, RequestKind};
 pub use provider::{SuavePrecompiles, SUAVE_PRECOMPILE_GAS};
 pub use stack::{check_access, CallerStack};
+pub use standalone::run_precompile;
 pub use store::{
     ConfidentialStore, StoreError, StoreLimits, StoreOverlay, StoreWrite, StoreWriteSet,
 };

@@ -10,7 +10,10 @@
 //!
 //! Run: `cargo bench -p kettle-tests --bench build` (needs `tests/l1/node_modules`:
 //! `scripts/test` or `npm ci` in tests/l1). `BUILD_BENCH_ROUNDS` sets the warm rounds
-//! (default 5).
+//! (default 5), `BUILD_BENCH_SIZES` the bundle counts (default `10,100,1000`; the first is the
+//! baseline). With `BUILD_BENCH_JSON=<path>` the results are also written there as JSON
+//! (`{"rounds": 5, "points": [{"bundles": 10, "warm_ms": …, "cold_ms": …, "per_tx_us": …,
+//! "gas_used": …}, …]}`), which `kettle-bench plot-build <path> <svg>` plots.
 
 use std::time::{Duration, Instant};
 
@@ -84,6 +87,19 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(5);
+    let sizes: Vec<usize> = std::env::var("BUILD_BENCH_SIZES")
+        .ok()
+        .map(|v| {
+            v.split(',')
+                .map(|n| {
+                    n.trim()
+                        .parse()
+                        .expect("BUILD_BENCH_SIZES: comma-separated counts")
+                })
+                .collect()
+        })
+        .unwrap_or_else(|| vec![10, 100, 1000]);
+    let json_path = std::env::var_os("BUILD_BENCH_JSON");
     let l1 = L1Node::start();
     let mut config = BackendConfig {
         build_timeout: Duration::from_secs(600),
@@ -110,7 +126,9 @@ fn main() {
 
     println!("build: N one-transfer bundles into one block on a hardhat L1 (warm = median of {rounds} builds after a cold one)");
     let mut base_per_tx = None;
-    for n in [10usize, 100, 1000] {
+    let base_n = sizes[0];
+    let mut points = Vec::new();
+    for n in sizes {
         let set = bundles(&l1, n);
         let t0 = Instant::now();
         let payload = backend
@@ -136,9 +154,22 @@ fn main() {
         let per_tx = warm / n as u32;
         let base = *base_per_tx.get_or_insert(per_tx);
         println!(
-            "  N = {n:>4}: warm {warm:>12?} ({per_tx:?} per tx, {:.2}x the N = 10 per-tx cost); cold {cold:?}; gas used {}",
+            "  N = {n:>4}: warm {warm:>12?} ({per_tx:?} per tx, {:.2}x the N = {base_n} per-tx cost); cold {cold:?}; gas used {}",
             per_tx.as_secs_f64() / base.as_secs_f64(),
             payload.header.gas_used
         );
+        points.push(serde_json::json!({
+            "bundles": n,
+            "warm_ms": warm.as_secs_f64() * 1e3,
+            "cold_ms": cold.as_secs_f64() * 1e3,
+            "per_tx_us": per_tx.as_secs_f64() * 1e6,
+            "gas_used": payload.header.gas_used,
+        }));
+    }
+    if let Some(path) = json_path {
+        let json = serde_json::json!({ "rounds": rounds, "points": points });
+        std::fs::write(&path, serde_json::to_string_pretty(&json).expect("JSON"))
+            .unwrap_or_else(|e| panic!("writing {}: {e}", path.to_string_lossy()));
+        println!("wrote {}", path.to_string_lossy());
     }
 }

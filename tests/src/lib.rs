@@ -10,6 +10,8 @@
 //!   chosen transactions and header inputs (to replay a kettle-built block).
 //! - [`TestRelay`] is a builder relay on a free loopback port that checks `SubmitBlockRequest`s
 //!   (BLS signature, block hash recomputed from the payload) and records them.
+//! - [`BundleEndpoint`] is a builder's JSON-RPC bundle endpoint on a free loopback port that
+//!   checks each call's `X-Flashbots-Signature` and records it.
 //! - [`KettleClient`] is an alloy provider (`AnyNetwork`, plain HTTP) plus what a SUAVE client
 //!   adds: sign and send EIP-1559 transactions, deploy contracts from the
 //!   [`kettle_contracts::ARTIFACTS`], build `0x43` confidential compute requests with
@@ -55,16 +57,26 @@
 //! | `tests/cluster.rs` | a cluster of 3 kettles ([`Cluster`]): store records replicate only to their allowed stores and never leak the inputs; a late or SIGKILLed kettle catches up exactly (heads, state roots, store cursors); the producer seals every kettle's transactions; forged gossip from a key outside the cluster is dropped |
 //! | `tests/builder.rs` | block building on a real local L1 (hardhat): the `Builder` SUAPP simulates and stores bundles, builds a block the relay accepts (BLS signature, block hash) and the L1 re-mines to the same roots; reverting bundles; builder sessions |
 //! | `tests/cluster_wire.rs` | two in-process kettles: every gossip envelope they send, read in plaintext through the gossip tap, carries replicated store values but never a request's confidential inputs |
+//! | `tests/suapp_ofa.rs` | the `Ofa` SUAPP (MEV-Share order-flow auction): only the hint of a user bundle reaches the chain; a searcher's match sends one signed `mev_sendBundle` with both transactions and the refund to a [`BundleEndpoint`] |
+//! | `tests/suapp_oracle.rs` | the `Oracle` SUAPP: an HTTP price lands in `latestPrice`; internal hosts outside the allow-list and HTTP errors are refused with readable messages |
+//! | `tests/suapp_custody.rs` | the `Custody` SUAPP: a key generated in the kettle signs transactions for its owner only; no plausible form of the key appears in any output |
+//! | `tests/suapp_auction.rs` | the `Auction` SUAPP: sealed bids never appear anywhere before settlement, closing early and late bids are refused, the highest (then earliest) bid wins |
+//! | `tests/forge.rs` | `kettle forge` as Foundry's FFI calls it (also as `suave-geth` through a symlink): output format, errors, allow-list, remote mode, `status` |
+//! | `tests/cli_dev.rs` | `kettle deploy` / `kettle request` through the binary: positional and flag forms, `--inputs @file`, decoded events, readable reverts; `console.log` lines carry the request hash |
 //! | `tests/harness.rs` | the harness itself: start-up failures show stderr, stop/kill/drop end the process, one kettle per data dir |
 
 use std::path::PathBuf;
 
+mod bundle_endpoint;
 mod client;
 mod cluster;
 mod l1;
 mod process;
 mod relay;
 
+pub use bundle_endpoint::{
+    verify_flashbots_signature, BundleCall, BundleEndpoint, SIGNATURE_HEADER,
+};
 pub use client::{
     artifact_bytecode, decode_logs, KettleClient, RpcFailure, Signing, DEFAULT_REQUEST_GAS,
     RECEIPT_TIMEOUT, RPC_TIMEOUT,

@@ -48,6 +48,9 @@ pub enum Command {
     /// Print the dev chain's genesis (geth JSON), e.g. for a cluster of kettles that must
     /// share one genesis (`kettle dev --genesis <file>`).
     Genesis(GenesisArgs),
+    /// suave-std's Foundry FFI (`suave-geth forge …`): run one SUAVE precompile and print its
+    /// output as hex; also `forge status` and `forge reset-conf-store`.
+    Forge(crate::forge::ForgeArgs),
 }
 
 /// Settings of `kettle key`.
@@ -72,9 +75,30 @@ pub struct ClientArgs {
     /// Kettle JSON-RPC URL.
     #[arg(long, default_value = "http://127.0.0.1:8545", env = "KETTLE_RPC")]
     pub rpc: String,
-    /// Signing key (hex); default: the funded dev user 0xBE69…8De0.
-    #[arg(long, env = "KETTLE_KEY", default_value = DEV_USER_KEY, hide_default_value = true)]
-    pub key: String,
+    /// Signing key (hex secp256k1 private key); default: the funded dev user 0xBE69…8De0.
+    #[arg(
+        long,
+        visible_alias = "private-key",
+        env = "KETTLE_KEY",
+        hide_env_values = true
+    )]
+    pub key: Option<String>,
+    /// File holding the signing key as hex (takes precedence over `--key`).
+    #[arg(long)]
+    pub key_file: Option<PathBuf>,
+}
+
+impl ClientArgs {
+    /// The signing key: `--key-file`, else `--key`/`--private-key`, else the dev user's.
+    pub fn signing_key(&self) -> eyre::Result<String> {
+        use eyre::WrapErr;
+        if let Some(path) = &self.key_file {
+            let text = std::fs::read_to_string(path)
+                .wrap_err_with(|| format!("reading the key file {}", path.display()))?;
+            return Ok(text.trim().to_owned());
+        }
+        Ok(self.key.clone().unwrap_or_else(|| DEV_USER_KEY.to_owned()))
+    }
 }
 
 /// The dev chain's funded user key (published by suave-geth).
@@ -85,28 +109,43 @@ const DEV_USER_KEY: &str = "91ab9a7e53c220e6210460b65a7a3bb2ca181412a8a7b43ff336
 pub struct DeployArgs {
     #[command(flatten)]
     pub client: ClientArgs,
-    /// Contract name in `contracts/out/` (e.g. `Hello`) or path to an artifact JSON.
+    /// Contract name (`contracts/out/<Name>.json` under `$KETTLE_ROOT` or here, or Foundry's
+    /// `out/<Name>.sol/<Name>.json`) or path to a solc JSON artifact.
     pub contract: String,
 }
 
 /// Settings of `kettle request`.
+///
+/// `kettle request <address> <function> [args…]`; the older flag form
+/// `--to <address> --sig <function>` / `--calldata <hex>` still works.
 #[derive(Debug, Args)]
 pub struct RequestArgs {
     #[command(flatten)]
     pub client: ClientArgs,
-    /// Contract name in `contracts/out/` or artifact path (its ABI decodes the events).
-    #[arg(long)]
-    pub contract: String,
     /// Address of the deployed SUAPP.
+    #[arg(value_name = "ADDRESS", required_unless_present = "to")]
+    pub address: Option<Address>,
+    /// Function to run: a signature such as `greet(string,uint256)`, or with `--contract` a
+    /// function name.
+    #[arg(value_name = "FUNCTION")]
+    pub function: Option<String>,
+    /// Its arguments, parsed as the signature's types (e.g. `42`, `0xab…`, `hello`, `[1,2]`).
+    #[arg(value_name = "ARGS", allow_negative_numbers = true)]
+    pub args: Vec<String>,
+    /// Contract name or artifact path: its ABI resolves function names and decodes events and
+    /// errors. Default: the artifact whose runtime code is deployed at the address, if found.
     #[arg(long)]
-    pub to: alloy_primitives::Address,
-    /// Function without arguments to call, e.g. `hello()`.
-    #[arg(long, conflicts_with = "calldata")]
+    pub contract: Option<String>,
+    /// Address of the deployed SUAPP (flag form of ADDRESS).
+    #[arg(long, conflicts_with = "address")]
+    pub to: Option<Address>,
+    /// Function to run (flag form of FUNCTION).
+    #[arg(long, conflicts_with_all = ["calldata", "function"])]
     pub sig: Option<String>,
-    /// Full calldata (hex) instead of `--sig`.
-    #[arg(long)]
+    /// Full calldata (hex) instead of a function and arguments.
+    #[arg(long, conflicts_with = "function")]
     pub calldata: Option<alloy_primitives::Bytes>,
-    /// Confidential inputs as text.
+    /// Confidential inputs: `@file` (its bytes), `0x…` (hex), or text.
     #[arg(long, conflicts_with = "inputs_hex")]
     pub inputs: Option<String>,
     /// Confidential inputs as hex.
@@ -202,7 +241,8 @@ pub fn node_config(command: &Command) -> eyre::Result<Option<NodeConfig>> {
         | Command::Deploy(_)
         | Command::Request(_)
         | Command::Key(_)
-        | Command::Genesis(_) => None,
+        | Command::Genesis(_)
+        | Command::Forge(_) => None,
         Command::Dev(args) => {
             let mut cfg = NodeConfig::dev(args.datadir.clone(), args.http_addr);
             cfg.metrics.addr = Some(args.metrics_addr);
@@ -242,13 +282,32 @@ pub fn node_config(command: &Command) -> eyre::Result<Option<NodeConfig>> {
     })
 }
 
+/// The lines of `kettle version`: [`VERSION_LINE`], and when the binary runs as
+/// `suave-geth` (Foundry's name for it), lines in suave-geth's shape after it.
+pub fn version_lines(as_suave_geth: bool) -> Vec<String> {
+    let mut lines = vec![VERSION_LINE.to_owned()];
+    if as_suave_geth {
+        lines.extend([
+            "Suave-Geth".to_owned(),
+            format!("Version: {}-kettle", env!("CARGO_PKG_VERSION")),
+            format!("Git Commit: {}", env!("KETTLE_GIT_SHA")),
+            format!("Architecture: {}", std::env::consts::ARCH),
+        ]);
+    }
+    lines
+}
+
 /// Executes the parsed command; the exit code tells scripts whether it did what was asked.
-pub fn run(cli: Cli, config: Option<NodeConfig>) -> eyre::Result<ExitCode> {
+/// `as_suave_geth`: the binary was invoked under the name `suave-geth`.
+pub fn run(cli: Cli, config: Option<NodeConfig>, as_suave_geth: bool) -> eyre::Result<ExitCode> {
     match (cli.command, config) {
         (Command::Version, _) => {
-            println!("{VERSION_LINE}");
+            for line in version_lines(as_suave_geth) {
+                println!("{line}");
+            }
             Ok(ExitCode::SUCCESS)
         }
+        (Command::Forge(args), _) => Ok(crate::forge::run(args)),
         (_, Some(cfg)) => {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
@@ -273,43 +332,72 @@ pub fn run(cli: Cli, config: Option<NodeConfig>) -> eyre::Result<ExitCode> {
         }
         (Command::Deploy(args), None) => client_runtime()?.block_on(async move {
             let artifact = crate::client::Artifact::load(&args.contract)?;
-            let client = crate::client::Client::connect(&args.client.rpc, &args.client.key).await?;
+            if artifact.bytecode.is_empty() {
+                eyre::bail!("{} has no creation bytecode", artifact.path.display());
+            }
+            let key = args.client.signing_key()?;
+            let client = crate::client::Client::connect(&args.client.rpc, &key).await?;
             let address = client.deploy(&artifact).await?;
             println!("{address}");
             Ok(ExitCode::SUCCESS)
         }),
-        (Command::Request(args), None) => client_runtime()?.block_on(async move {
-            let artifact = crate::client::Artifact::load(&args.contract)?;
-            let calldata = match (&args.sig, &args.calldata) {
-                (Some(sig), _) => crate::client::Artifact::selector_call(sig)?,
-                (None, Some(data)) => data.clone(),
-                (None, None) => eyre::bail!("give --sig or --calldata"),
-            };
-            let inputs = match (&args.inputs, &args.inputs_hex) {
-                (Some(text), _) => alloy_primitives::Bytes::copy_from_slice(text.as_bytes()),
-                (None, Some(hex)) => hex.clone(),
-                (None, None) => alloy_primitives::Bytes::new(),
-            };
-            let client = crate::client::Client::connect(&args.client.rpc, &args.client.key).await?;
-            let (hash, receipt) = client
-                .request(args.to, calldata, inputs, args.kettle, args.gas)
-                .await?;
-            let status = receipt["status"].as_str().unwrap_or("?").to_string();
-            println!(
-                "0x50 transaction {hash} in block {} (status {status})",
-                receipt["blockNumber"].as_str().unwrap_or("?")
-            );
-            for line in artifact.describe_logs(&receipt) {
-                println!("  {line}");
-            }
-            Ok(if status == "0x1" {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            })
-        }),
+        (Command::Request(args), None) => client_runtime()?.block_on(request(args)),
         (_, None) => Ok(ExitCode::FAILURE),
     }
+}
+
+/// `kettle request`: build the calldata, send the `0x43`, print the `0x50` and its events.
+async fn request(args: RequestArgs) -> eyre::Result<ExitCode> {
+    use crate::client::{encode_call, parse_inputs, Artifact, Client, RequestParams};
+    let to = args
+        .address
+        .or(args.to)
+        .ok_or_else(|| eyre::eyre!("give the SUAPP address"))?;
+    let artifact = args.contract.as_deref().map(Artifact::load).transpose()?;
+    let key = args.client.signing_key()?;
+    let client = Client::connect(&args.client.rpc, &key).await?;
+    // Without --contract, recognise the deployed code among the known artifacts.
+    let artifact = match artifact {
+        Some(a) => Some(a),
+        None => Artifact::find_by_code(&client.code(to).await?),
+    };
+    let abi = artifact.as_ref().map(|a| &a.abi);
+    let calldata = match (args.function.as_ref().or(args.sig.as_ref()), &args.calldata) {
+        (Some(function), _) => encode_call(function, &args.args, abi)?,
+        (None, Some(data)) => data.clone(),
+        (None, None) => eyre::bail!("give the function to call (or --calldata)"),
+    };
+    let inputs = match (&args.inputs, &args.inputs_hex) {
+        (Some(arg), _) => parse_inputs(arg)?,
+        (None, Some(hex)) => hex.clone(),
+        (None, None) => alloy_primitives::Bytes::new(),
+    };
+    let params = RequestParams {
+        calldata,
+        inputs,
+        kettle: args.kettle,
+        gas: args.gas,
+    };
+    let outcome = client.request(to, params, abi).await?;
+    let status = outcome.receipt["status"].as_str().unwrap_or("?").to_owned();
+    println!("request {} (0x43)", outcome.request_hash);
+    println!(
+        "0x50 transaction {} in block {} (status {status})",
+        outcome.hash,
+        outcome.receipt["blockNumber"].as_str().unwrap_or("?")
+    );
+    for line in Artifact::describe_logs(abi, &outcome.receipt) {
+        println!("  {line}");
+    }
+    if status != "0x1" {
+        eprintln!(
+            "the 0x50 callback {} reverted on chain (see {})",
+            outcome.hash,
+            client.url()
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn client_runtime() -> eyre::Result<tokio::runtime::Runtime> {
@@ -469,6 +557,135 @@ mod tests {
         assert!(
             matches!(&cli.command, Command::Genesis(a) if a.faucet == faucet.parse::<Address>().expect("address"))
         );
+    }
+
+    #[test]
+    fn request_parses_in_positional_and_flag_forms() {
+        let addr = "0x1111111111111111111111111111111111111111";
+        let cli = Cli::try_parse_from([
+            "kettle",
+            "request",
+            addr,
+            "f(int256,string)",
+            "-5",
+            "hi",
+            "--inputs",
+            "@in.bin",
+        ])
+        .expect("positional form");
+        let Command::Request(args) = cli.command else {
+            panic!("a request")
+        };
+        assert_eq!(args.address, Some(addr.parse().expect("address")));
+        assert_eq!(args.function.as_deref(), Some("f(int256,string)"));
+        assert_eq!(args.args, ["-5", "hi"]);
+        assert_eq!(args.inputs.as_deref(), Some("@in.bin"));
+
+        let cli = Cli::try_parse_from([
+            "kettle",
+            "request",
+            "--contract",
+            "Hello",
+            "--to",
+            addr,
+            "--sig",
+            "hello()",
+            "--inputs",
+            "Ada",
+            "--private-key",
+            "0x01",
+        ])
+        .expect("flag form");
+        let Command::Request(args) = cli.command else {
+            panic!("a request")
+        };
+        assert_eq!(args.to, Some(addr.parse().expect("address")));
+        assert_eq!(args.sig.as_deref(), Some("hello()"));
+        assert_eq!(args.contract.as_deref(), Some("Hello"));
+        assert_eq!(args.client.key.as_deref(), Some("0x01"));
+
+        assert!(
+            Cli::try_parse_from(["kettle", "request"]).is_err(),
+            "no address"
+        );
+        assert!(
+            Cli::try_parse_from(["kettle", "request", addr, "f()", "--sig", "g()"]).is_err(),
+            "two functions"
+        );
+    }
+
+    #[test]
+    fn signing_key_sources() {
+        let args = |extra: &[&str]| {
+            let cli =
+                Cli::try_parse_from(["kettle", "deploy", "X"].iter().chain(extra)).expect("parse");
+            match cli.command {
+                Command::Deploy(a) => a.client,
+                _ => panic!("deploy"),
+            }
+        };
+        if std::env::var_os("KETTLE_KEY").is_none() {
+            assert_eq!(args(&[]).signing_key().expect("default"), DEV_USER_KEY);
+        }
+        assert_eq!(args(&["--key", "ab"]).signing_key().expect("flag"), "ab");
+        let file = std::env::temp_dir().join(format!("kettle-key-{}", std::process::id()));
+        std::fs::write(&file, "0xcd\n").expect("write");
+        let path = file.to_str().expect("utf-8");
+        assert_eq!(
+            args(&["--key", "ab", "--key-file", path])
+                .signing_key()
+                .expect("file"),
+            "0xcd"
+        );
+        let _ = std::fs::remove_file(&file);
+        assert!(args(&["--key-file", path]).signing_key().is_err());
+    }
+
+    #[test]
+    fn forge_parses_like_suave_geth() {
+        let cli = Cli::try_parse_from([
+            "suave-geth",
+            "forge",
+            "--local",
+            "--config",
+            "/p/foundry.toml",
+            "0x0000000000000000000000000000000042010000",
+            "0x",
+        ])
+        .expect("forge call");
+        let Command::Forge(args) = cli.command else {
+            panic!("forge")
+        };
+        assert!(args.local);
+        assert_eq!(args.data.as_deref(), Some("0x"));
+        assert!(node_config(&Command::Forge(args)).expect("ok").is_none());
+        let cli = Cli::try_parse_from(["kettle", "forge", "status"]).expect("status");
+        assert!(matches!(cli.command, Command::Forge(a) if a.target == "status"));
+        let cli = Cli::try_parse_from([
+            "kettle",
+            "forge",
+            "--whitelist",
+            "a,b",
+            "--service-alias",
+            "x=http://y",
+            "randomBytes",
+        ])
+        .expect("flags");
+        let Command::Forge(args) = cli.command else {
+            panic!("forge")
+        };
+        assert_eq!(args.whitelist, Some(vec!["a".into(), "b".into()]));
+        assert_eq!(args.service_alias, [("x".into(), "http://y".into())]);
+        assert!(Cli::try_parse_from(["kettle", "forge", "--service-alias", "x", "t"]).is_err());
+    }
+
+    #[test]
+    fn version_lines_as_suave_geth() {
+        assert_eq!(version_lines(false), [VERSION_LINE]);
+        let lines = version_lines(true);
+        assert_eq!(lines[0], VERSION_LINE);
+        assert_eq!(lines[1], "Suave-Geth");
+        assert!(lines[2].starts_with("Version: "));
     }
 
     #[test]

@@ -1,11 +1,20 @@
 //! `kettle`: the command-line front end of the SUAVE kettle.
+//!
+//! Invoked as `suave-geth` (a symlink or copy under that name on `PATH`, which is what
+//! suave-std's Foundry tests run through FFI) it behaves as `kettle`, and `version` adds lines
+//! in suave-geth's shape.
 
 mod cli;
 mod client;
+mod forge;
 
 use clap::Parser;
 
+/// The name Foundry's FFI looks up on `PATH` (SUAVE-COMPAT §10).
+const SUAVE_GETH: &str = "suave-geth";
+
 fn main() -> std::process::ExitCode {
+    let as_suave_geth = invoked_as_suave_geth();
     let cli = cli::Cli::parse();
     let config = match cli::node_config(&cli.command) {
         Ok(c) => c,
@@ -14,21 +23,43 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
+    // `forge` owns stderr (Foundry turns it into the revert message): no logs unless asked.
+    let default_filter = if matches!(cli.command, cli::Command::Forge(_)) {
+        Some("off".to_owned())
+    } else {
+        None
+    };
     let filter = cli
         .log
         .clone()
+        .or(default_filter)
         .or_else(|| std::env::var("RUST_LOG").ok())
         .or_else(|| config.as_ref().map(|c| c.log.clone()))
         .unwrap_or_else(|| "info".into());
     init_tracing(&filter);
-    match cli::run(cli, config) {
+    let starts_node = config.is_some();
+    match cli::run(cli, config, as_suave_geth) {
         Ok(code) => code,
         Err(err) => {
-            tracing::error!(error = %format!("{err:#}"), "kettle stopped");
+            if starts_node {
+                tracing::error!(error = %format!("{err:#}"), "kettle stopped");
+            }
             eprintln!("error: {err:#}");
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// Whether `argv[0]`'s file name is `suave-geth` (with any executable suffix).
+fn invoked_as_suave_geth() -> bool {
+    std::env::args_os()
+        .next()
+        .and_then(|arg0| {
+            std::path::Path::new(&arg0)
+                .file_stem()
+                .map(|s| s == SUAVE_GETH)
+        })
+        .unwrap_or(false)
 }
 
 /// Logs go to stderr so stdout stays machine-readable (`kettle version`, `kettle forge`).
