@@ -25,7 +25,7 @@ contract Builder {
     event BlockBuilt(bytes16 indexed id, uint64 indexed blockHeight, uint256 bundles, bytes bid);
 
     /// @notice Emitted on chain with the outcome of each transaction simulated in one session.
-    event Simulated(uint256 index, bool success, uint64 egp, uint256 logs, string error);
+    event Simulated(uint256 index, bool success, uint64 egp, uint256 logs, string reason);
 
     /// @notice Raised outside a kettle's confidential execution.
     error NotConfidential();

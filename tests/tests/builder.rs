@@ -369,9 +369,9 @@ async fn builder_sessions_apply_transactions_in_order() {
     );
     assert!(!results[2].success);
     assert!(
-        results[2].error.contains("nonce"),
+        results[2].reason.contains("nonce"),
         "the error says why: {}",
-        results[2].error
+        results[2].reason
     );
     // Nothing was sent to the L1.
     assert_eq!(nonce_of(&l1, key.address()), nonce);
