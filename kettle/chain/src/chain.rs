@@ -217,7 +217,7 @@ impl Chain {
     /// the same checks as [`Chain::add_transaction`], but it is not announced to
     /// [`Chain::subscribe_local_transactions`], so it is never broadcast again.
     pub fn add_peer_transaction(&self, env: &SuaveTxEnvelope) -> Result<B256, PoolError> {
-        self.admit(env, WriteBatch::default(), false)
+        self.admit(env, WriteBatch::default(), false, None)
     }
 
     /// Hashes and raw (EIP-2718) bytes of the pending transactions, in inclusion order.
@@ -245,7 +245,20 @@ impl Chain {
         env: &SuaveTxEnvelope,
         batch: WriteBatch,
     ) -> Result<B256, PoolError> {
-        self.admit(env, batch, true)
+        self.admit(env, batch, true, None)
+    }
+
+    /// Like [`Chain::add_transaction_with`] for a transaction whose signatures the caller has
+    /// just made or checked itself: the node's own `0x50`, signed by this kettle for a request
+    /// whose sender it recovered. Skips recovering `sender` again (two ECDSA recoveries per
+    /// `0x50`, the largest cost of admission); every other check still runs.
+    pub fn add_own_transaction_with(
+        &self,
+        env: &SuaveTxEnvelope,
+        sender: Address,
+        batch: WriteBatch,
+    ) -> Result<B256, PoolError> {
+        self.admit(env, batch, true, Some(sender))
     }
 
     fn admit(
@@ -253,6 +266,7 @@ impl Chain {
         env: &SuaveTxEnvelope,
         mut batch: WriteBatch,
         local: bool,
+        known_sender: Option<Address>,
     ) -> Result<B256, PoolError> {
         let raw = env.encoded();
         if raw.len() > self.pool_limits.max_tx_bytes {
@@ -263,9 +277,12 @@ impl Chain {
             )));
         }
         let facts = TxFacts::of(env, self.chain_id())?;
-        let sender = env
-            .recover_signer(self.chain_id())
-            .map_err(|e| PoolError::InvalidSender(e.to_string()))?;
+        let sender = match known_sender {
+            Some(sender) => sender,
+            None => env
+                .recover_signer(self.chain_id())
+                .map_err(|e| PoolError::InvalidSender(e.to_string()))?,
+        };
         let tx = StoredTx {
             sender,
             raw: Bytes::from(raw),
@@ -383,7 +400,7 @@ impl Chain {
             self.db.delete_cf(cf, hash)?;
             match tx
                 .envelope()
-                .map(|env| self.admit(&env, WriteBatch::default(), false))
+                .map(|env| self.admit(&env, WriteBatch::default(), false, None))
             {
                 Ok(Ok(_)) => kept += 1,
                 Ok(Err(e)) => {

@@ -32,6 +32,8 @@ pub struct Pipeline {
     kettle: KettleContext,
     external: Option<Arc<dyn ExternalPrecompiles>>,
     limits: StoreLimits,
+    /// The kettle key as a libsecp256k1 signer (identical signatures, faster).
+    signer: Option<kettle_primitives::FastSigner>,
 }
 
 impl std::fmt::Debug for Pipeline {
@@ -52,6 +54,7 @@ impl Pipeline {
         limits: StoreLimits,
     ) -> Self {
         let kettle = KettleContext::new(keys.address(), chain.chain_id());
+        let signer = kettle_primitives::FastSigner::new(&keys.kettle).ok();
         Self {
             chain,
             store,
@@ -59,6 +62,7 @@ impl Pipeline {
             kettle,
             external,
             limits,
+            signer,
         }
     }
 
@@ -139,17 +143,19 @@ impl ConfidentialApi for Pipeline {
             let outcome = self
                 .run(&request, RequestKind::Transaction { sender })
                 .map_err(|e| send_error(&e))?;
-            let stx =
-                SuaveTransaction::new(request.record.clone(), outcome.callback_calldata.clone())
-                    .into_signed(&self.keys.kettle)
-                    .map_err(|e| {
-                        ConfidentialError::internal(format!("kettle could not sign: {e}"))
-                    })?;
+            let unsigned =
+                SuaveTransaction::new(request.record.clone(), outcome.callback_calldata.clone());
+            let stx = match &self.signer {
+                Some(fast) => unsigned.into_signed(fast),
+                None => unsigned.into_signed(&self.keys.kettle),
+            }
+            .map_err(|e| ConfidentialError::internal(format!("kettle could not sign: {e}")))?;
             let envelope = SuaveTxEnvelope::Suave(stx);
             let hash = self
                 .store
                 .commit_local_with(&outcome.store_writes, |batch| {
-                    self.chain.add_transaction_with(&envelope, batch)
+                    self.chain
+                        .add_own_transaction_with(&envelope, sender, batch)
                 })
                 .map_err(|e| match e {
                     kettle_store::CommitWithError::Store(s) => {

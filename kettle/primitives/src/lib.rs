@@ -58,5 +58,5 @@ pub use envelope::SuaveTxEnvelope;
 pub use error::{DecodeError, Error, RecoveryError, SignError};
 pub use record::ConfidentialComputeRecord;
 pub use request::ConfidentialComputeRequest;
-pub use signature::{Signature, SignatureValueError};
+pub use signature::{FastSigner, Signature, SignatureValueError};
 pub use suave_tx::SuaveTransaction;

@@ -65,9 +65,66 @@ pub fn validate_signature_values(signature: &Signature) -> Result<(), SignatureV
 /// matches (e.g. `r` is not the x-coordinate of a curve point).
 pub fn recover_signer(signature: &Signature, prehash: &B256) -> Result<Address, RecoveryError> {
     validate_signature_values(signature).map_err(RecoveryError::InvalidSignatureValues)?;
+    if let Some(address) = recover_with_libsecp256k1(signature, prehash) {
+        return Ok(address);
+    }
+    // Only failures reach here: k256 gives the typed error (the same outcome, as both
+    // implement the same recovery).
     signature
         .recover_address_from_prehash(prehash)
         .map_err(RecoveryError::Ecdsa)
+}
+
+/// Recovery with libsecp256k1 (the C library revm's `ecrecover` precompile uses), about three
+/// times faster than the pure-Rust k256 path: a kettle recovers at least one signature per
+/// request. `None` when no key matches.
+fn recover_with_libsecp256k1(signature: &Signature, prehash: &B256) -> Option<Address> {
+    use secp256k1::{
+        ecdsa::{RecoverableSignature, RecoveryId},
+        Message, SECP256K1,
+    };
+    let mut compact = [0u8; 64];
+    compact[..32].copy_from_slice(&signature.r().to_be_bytes::<32>());
+    compact[32..].copy_from_slice(&signature.s().to_be_bytes::<32>());
+    let recid = RecoveryId::try_from(i32::from(signature.v())).ok()?;
+    let recoverable = RecoverableSignature::from_compact(&compact, recid).ok()?;
+    let key = SECP256K1
+        .recover_ecdsa(Message::from_digest(prehash.0), &recoverable)
+        .ok()?;
+    let uncompressed = key.serialize_uncompressed();
+    Some(Address::from_slice(
+        &alloy_primitives::keccak256(&uncompressed[1..])[12..],
+    ))
+}
+
+#[cfg(test)]
+mod libsecp_tests {
+    use super::*;
+    use alloy_signer_local::PrivateKeySigner;
+
+    #[test]
+    fn libsecp256k1_and_k256_recover_the_same_address() {
+        for i in 0..200u64 {
+            let signer = PrivateKeySigner::random();
+            let prehash = alloy_primitives::keccak256(i.to_be_bytes());
+            let sig = signer.sign_hash_sync(&prehash).expect("signs");
+            assert_eq!(
+                recover_with_libsecp256k1(&sig, &prehash),
+                Some(signer.address())
+            );
+            assert_eq!(
+                recover_signer(&sig, &prehash).expect("valid"),
+                signer.address()
+            );
+            // A signature over another hash recovers someone else (or no one), never the
+            // signer, and both implementations agree.
+            let other = alloy_primitives::keccak256(prehash);
+            assert_eq!(
+                recover_with_libsecp256k1(&sig, &other),
+                sig.recover_address_from_prehash(&other).ok()
+            );
+        }
+    }
 }
 
 /// Signs `prehash` with `signer` (deterministic RFC 6979 nonce for a local key) and checks the
@@ -168,5 +225,76 @@ mod tests {
             recover_signer(&twin, &hash).unwrap_err().to_string(),
             "invalid transaction v, r, s values"
         );
+    }
+}
+
+/// A local secp256k1 key that signs with libsecp256k1 instead of k256: the same deterministic
+/// RFC 6979 signatures (low `s`), about three times faster. The kettle signs every `0x50` it
+/// emits with one.
+#[derive(Clone)]
+pub struct FastSigner {
+    secret: secp256k1::SecretKey,
+    address: Address,
+}
+
+impl std::fmt::Debug for FastSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FastSigner")
+            .field("address", &self.address)
+            .finish_non_exhaustive()
+    }
+}
+
+impl FastSigner {
+    /// The signer of `key`.
+    pub fn new(key: &alloy_signer_local::PrivateKeySigner) -> Result<Self, SignError> {
+        let secret = secp256k1::SecretKey::from_byte_array(key.to_bytes().0).map_err(|e| {
+            SignError::Signer(alloy_signer::Error::other(format!("invalid key: {e}")))
+        })?;
+        Ok(Self {
+            secret,
+            address: key.address(),
+        })
+    }
+
+    /// The signer's address.
+    pub fn address(&self) -> Address {
+        self.address
+    }
+}
+
+impl SignerSync for FastSigner {
+    fn sign_hash_sync(&self, hash: &B256) -> alloy_signer::Result<Signature> {
+        let (recid, compact) = secp256k1::SECP256K1
+            .sign_ecdsa_recoverable(secp256k1::Message::from_digest(hash.0), &self.secret)
+            .serialize_compact();
+        let r = U256::from_be_slice(&compact[..32]);
+        let s = U256::from_be_slice(&compact[32..]);
+        Ok(Signature::new(r, s, i32::from(recid) == 1))
+    }
+
+    fn chain_id_sync(&self) -> Option<alloy_primitives::ChainId> {
+        None
+    }
+}
+
+#[cfg(test)]
+mod fast_signer_tests {
+    use super::*;
+    use alloy_signer_local::PrivateKeySigner;
+
+    #[test]
+    fn signs_exactly_like_k256() {
+        for i in 0..200u64 {
+            let key = PrivateKeySigner::random();
+            let fast = FastSigner::new(&key).expect("valid key");
+            assert_eq!(fast.address(), key.address());
+            let hash = alloy_primitives::keccak256(i.to_le_bytes());
+            assert_eq!(
+                fast.sign_hash_sync(&hash).expect("signs"),
+                key.sign_hash_sync(&hash).expect("signs"),
+                "RFC 6979 signatures are identical"
+            );
+        }
     }
 }
