@@ -62,6 +62,12 @@ pub const COLUMN_FAMILIES: [&str; 10] = [
 /// Metadata key of the head block number.
 pub(crate) const META_HEAD: &[u8] = b"head";
 
+/// Memtable memory of the whole database (all column families, chain and store).
+pub const MEMTABLE_BUDGET_BYTES: usize = 64 << 20;
+
+/// Block cache shared by the chain's column families.
+pub const BLOCK_CACHE_BYTES: usize = 64 << 20;
+
 /// Opens (creating if needed) a RocksDB at `path` with the chain's column families plus any
 /// `extra` ones (default options) and any that already exist on disk.
 pub fn open_db(path: &Path, extra: &[&str]) -> Result<Arc<DB>, ChainError> {
@@ -84,11 +90,23 @@ pub fn open_db_with(
     opts.create_if_missing(true);
     opts.create_missing_column_families(true);
     opts.set_keep_log_file_num(4);
+    // One memtable budget for every column family (RocksDB's WriteBufferManager): without it
+    // each written family may hold up to 2 × 64 MiB, and a busy kettle's memory grows by
+    // hundreds of MiB before the first flushes.
+    opts.set_db_write_buffer_size(MEMTABLE_BUDGET_BYTES);
+    let cache = rocksdb::Cache::new_lru_cache(BLOCK_CACHE_BYTES)?;
+    let chain_cf_options = || {
+        let mut table = rocksdb::BlockBasedOptions::default();
+        table.set_block_cache(&cache);
+        let mut o = Options::default();
+        o.set_block_based_table_factory(&table);
+        o
+    };
     let mut known: Vec<String> = COLUMN_FAMILIES.iter().map(|s| s.to_string()).collect();
     known.extend(extra.iter().map(|d| d.name().to_string()));
     let mut cfs: Vec<ColumnFamilyDescriptor> = COLUMN_FAMILIES
         .iter()
-        .map(|n| ColumnFamilyDescriptor::new(*n, Options::default()))
+        .map(|n| ColumnFamilyDescriptor::new(*n, chain_cf_options()))
         .collect();
     cfs.extend(extra);
     if let Ok(existing) = DB::list_cf(&opts, path) {

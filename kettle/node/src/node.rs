@@ -57,7 +57,14 @@ pub async fn launch(config: NodeConfig) -> Result<NodeHandle, NodeError> {
     };
     info!(kettle = %keys.address(), chain_id = spec.chain_id(), datadir = %config.datadir.display(), "starting kettle");
 
-    let db = kettle_chain::db::open_db(&db_path(&config.datadir), &kettle_store::COLUMN_FAMILIES)?;
+    // The store's column families keep their own options (shared block cache, bloom filters,
+    // no compression of sealed data).
+    let store_cache =
+        kettle_store::layout::block_cache().map_err(|e| NodeError::Store(e.to_string()))?;
+    let db = kettle_chain::db::open_db_with(
+        &db_path(&config.datadir),
+        kettle_store::layout::column_family_descriptors(&store_cache),
+    )?;
     let store = Arc::new(
         kettle_store::open_in(
             db.clone(),
