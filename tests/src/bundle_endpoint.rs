@@ -14,24 +14,19 @@
 //! object. Other methods than POST answer 405. Every POST is recorded, accepted or not. One
 //! request per connection (`Connection: close`).
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::net::{SocketAddr, TcpStream};
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
-use std::time::Duration;
 
 use alloy_primitives::{eip191_hash_message, hex, keccak256, Address, Signature, B256};
 use serde_json::{json, Value};
+
+use crate::http_server::{lock, read_request, respond, LoopbackServer, Request};
 
 /// Name of the signature header (matched case-insensitively).
 pub const SIGNATURE_HEADER: &str = "X-Flashbots-Signature";
 
 /// Largest accepted request body.
 const MAX_BODY: usize = 8 * 1024 * 1024;
-
-/// Time limit of reading or writing one request.
-const IO_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// One POST the endpoint received and what it made of it.
 #[derive(Debug, Clone)]
@@ -70,62 +65,36 @@ impl BundleCall {
     }
 }
 
-#[derive(Debug, Default)]
-struct Shared {
-    calls: Mutex<Vec<BundleCall>>,
-    stop: AtomicBool,
-}
-
 /// A bundle endpoint on a free loopback port; stops on drop.
 #[derive(Debug)]
 pub struct BundleEndpoint {
-    addr: SocketAddr,
-    shared: Arc<Shared>,
-    thread: Option<JoinHandle<()>>,
+    server: LoopbackServer,
+    calls: Arc<Mutex<Vec<BundleCall>>>,
 }
 
 impl BundleEndpoint {
     /// Starts the endpoint on `127.0.0.1:<free port>`.
     pub fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("binding a loopback port");
-        let addr = listener.local_addr().expect("local addr");
-        let shared = Arc::new(Shared::default());
-        let serving = shared.clone();
-        let thread = std::thread::Builder::new()
-            .name(format!("bundle-endpoint-{}", addr.port()))
-            .spawn(move || serve(listener, serving))
-            .expect("spawning the bundle endpoint thread");
-        Self {
-            addr,
-            shared,
-            thread: Some(thread),
-        }
+        let calls = Arc::new(Mutex::new(Vec::new()));
+        let recorded = calls.clone();
+        let server =
+            LoopbackServer::start("bundle-endpoint", move |stream| handle(stream, &recorded));
+        Self { server, calls }
     }
 
     /// The URL SUAPPs are given: `http://127.0.0.1:<port>` (any path is served).
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("http://{}", self.server.addr())
     }
 
     /// The socket address.
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.server.addr()
     }
 
     /// Every POST so far, in arrival order.
     pub fn calls(&self) -> Vec<BundleCall> {
-        lock(&self.shared.calls).clone()
-    }
-}
-
-impl Drop for BundleEndpoint {
-    fn drop(&mut self) {
-        self.shared.stop.store(true, Ordering::SeqCst);
-        // wake the blocking accept
-        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
+        lock(&self.calls).clone()
     }
 }
 
@@ -161,38 +130,13 @@ pub fn verify_flashbots_signature(header: &str, body: &[u8]) -> Result<Address, 
     Ok(recovered)
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn serve(listener: TcpListener, shared: Arc<Shared>) {
-    for stream in listener.incoming() {
-        if shared.stop.load(Ordering::SeqCst) {
-            break;
-        }
-        let Ok(stream) = stream else { continue };
-        let shared = shared.clone();
-        let _ = std::thread::Builder::new()
-            .name("bundle-endpoint-conn".into())
-            .spawn(move || {
-                let _ = handle(stream, &shared);
-            });
-    }
-}
-
-fn handle(mut stream: TcpStream, shared: &Shared) -> std::io::Result<()> {
-    stream.set_read_timeout(Some(IO_TIMEOUT))?;
-    stream.set_write_timeout(Some(IO_TIMEOUT))?;
-    let request = match read_request(&mut stream) {
+fn handle(stream: &mut TcpStream, calls: &Mutex<Vec<BundleCall>>) -> std::io::Result<()> {
+    let request = match read_request(stream, MAX_BODY) {
         Ok(r) => r,
-        Err(why) => return respond(&mut stream, 400, &rpc_error(&Value::Null, &why)),
+        Err(why) => return respond(stream, 400, &rpc_error(&Value::Null, &why)),
     };
     if request.method != "POST" {
-        return respond(
-            &mut stream,
-            405,
-            &rpc_error(&Value::Null, "only POST is served"),
-        );
+        return respond(stream, 405, &rpc_error(&Value::Null, "only POST is served"));
     }
     let call = inspect(&request);
     let id = serde_json::from_slice::<Value>(&request.body)
@@ -212,8 +156,8 @@ fn handle(mut stream: TcpStream, shared: &Shared) -> std::io::Result<()> {
             .to_string(),
         ),
     };
-    lock(&shared.calls).push(call);
-    respond(&mut stream, status, &body)
+    lock(calls).push(call);
+    respond(stream, status, &body)
 }
 
 /// Parses the JSON-RPC body and checks the signature header.
@@ -254,128 +198,12 @@ fn rpc_error(id: &Value, why: &str) -> String {
     json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32600, "message": why}}).to_string()
 }
 
-fn respond(stream: &mut TcpStream, status: u16, body: &str) -> std::io::Result<()> {
-    let reason = match status {
-        200 => "OK",
-        400 => "Bad Request",
-        405 => "Method Not Allowed",
-        _ => "Error",
-    };
-    write!(
-        stream,
-        "HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )?;
-    stream.flush()
-}
-
-struct Request {
-    method: String,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Request {
-    /// The first header named `name` (case-insensitive).
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// Reads one HTTP/1.1 request: request line, headers, and a body framed by `Content-Length`
-/// or `Transfer-Encoding: chunked`.
-fn read_request(stream: &mut TcpStream) -> Result<Request, String> {
-    let mut reader = BufReader::new(stream);
-    let mut line = String::new();
-    reader
-        .read_line(&mut line)
-        .map_err(|e| format!("reading the request line: {e}"))?;
-    let method = line
-        .split_whitespace()
-        .next()
-        .ok_or_else(|| format!("malformed request line {line:?}"))?
-        .to_owned();
-    let mut headers = Vec::new();
-    loop {
-        let mut header = String::new();
-        reader
-            .read_line(&mut header)
-            .map_err(|e| format!("reading headers: {e}"))?;
-        let header = header.trim_end();
-        if header.is_empty() {
-            break;
-        }
-        let (name, value) = header
-            .split_once(':')
-            .ok_or_else(|| format!("malformed header {header:?}"))?;
-        headers.push((name.trim().to_owned(), value.trim().to_owned()));
-    }
-    let mut request = Request {
-        method,
-        headers,
-        body: Vec::new(),
-    };
-    let chunked = request
-        .header("transfer-encoding")
-        .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
-    if chunked {
-        loop {
-            let mut size_line = String::new();
-            reader
-                .read_line(&mut size_line)
-                .map_err(|e| format!("reading a chunk size: {e}"))?;
-            let size_hex = size_line.trim().split(';').next().unwrap_or_default();
-            let size = usize::from_str_radix(size_hex, 16)
-                .map_err(|_| format!("bad chunk size {size_line:?}"))?;
-            if size == 0 {
-                // trailers until the empty line
-                loop {
-                    let mut trailer = String::new();
-                    let n = reader
-                        .read_line(&mut trailer)
-                        .map_err(|e| format!("reading trailers: {e}"))?;
-                    if n == 0 || trailer.trim_end().is_empty() {
-                        break;
-                    }
-                }
-                break;
-            }
-            if request.body.len() + size > MAX_BODY {
-                return Err("body too large".into());
-            }
-            let start = request.body.len();
-            request.body.resize(start + size, 0);
-            reader
-                .read_exact(&mut request.body[start..])
-                .map_err(|e| format!("reading a chunk: {e}"))?;
-            let mut crlf = [0u8; 2];
-            reader
-                .read_exact(&mut crlf)
-                .map_err(|e| format!("reading a chunk end: {e}"))?;
-        }
-    } else if let Some(len) = request.header("content-length") {
-        let len: usize = len
-            .parse()
-            .map_err(|_| format!("bad Content-Length {len:?}"))?;
-        if len > MAX_BODY {
-            return Err("body too large".into());
-        }
-        request.body.resize(len, 0);
-        reader
-            .read_exact(&mut request.body)
-            .map_err(|e| format!("reading the body: {e}"))?;
-    }
-    Ok(request)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use alloy_signer::SignerSync;
     use alloy_signer_local::PrivateKeySigner;
+    use std::time::Duration;
 
     /// The header value §8.5 describes, made with alloy's signer.
     fn header_for(key: &PrivateKeySigner, body: &[u8]) -> String {

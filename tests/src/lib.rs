@@ -70,6 +70,7 @@ use std::path::PathBuf;
 mod bundle_endpoint;
 mod client;
 mod cluster;
+mod http_server;
 mod l1;
 mod process;
 mod relay;

@@ -24,12 +24,8 @@
 //! Success answers `200` with `{}`, failure `400` with `{"code":400,"message":<reason>}`.
 //! Other paths answer 404. One request per connection (`Connection: close`).
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::net::{SocketAddr, TcpStream};
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
-use std::time::Duration;
 
 use alloy_consensus::{constants::EMPTY_OMMER_ROOT_HASH, proofs, Header, TxEnvelope};
 use alloy_eips::{eip2718::Decodable2718, eip4895::Withdrawal};
@@ -37,14 +33,13 @@ use alloy_primitives::{Address, Bloom, Bytes, B256, B64, U256};
 use kettle_builder::bid::{builder_domain, fork_version_for_chain, verify_bid, BidTrace};
 use serde_json::{json, Value};
 
+use crate::http_server::{lock, read_request, respond, LoopbackServer};
+
 /// The path builders post blocks to.
 pub const SUBMIT_BLOCK_PATH: &str = "/relay/v1/builder/blocks";
 
 /// Largest accepted request body.
 const MAX_BODY: usize = 32 * 1024 * 1024;
-
-/// Time limit of reading one request.
-const IO_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Blob gas per blob (EIP-4844).
 const GAS_PER_BLOB: u64 = 131_072;
@@ -79,15 +74,13 @@ struct Config {
 struct Shared {
     config: Mutex<Config>,
     submissions: Mutex<Vec<Submission>>,
-    stop: AtomicBool,
 }
 
 /// A test relay on a free loopback port; stops on drop.
 #[derive(Debug)]
 pub struct TestRelay {
-    addr: SocketAddr,
+    server: LoopbackServer,
     shared: Arc<Shared>,
-    thread: Option<JoinHandle<()>>,
 }
 
 impl TestRelay {
@@ -100,26 +93,16 @@ impl TestRelay {
 
     /// Starts a relay that checks signatures in `domain`.
     pub fn start_with_domain(domain: B256) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("binding a loopback port");
-        let addr = listener.local_addr().expect("local addr");
         let shared = Arc::new(Shared {
             config: Mutex::new(Config {
                 domain,
                 beacon_root: None,
             }),
             submissions: Mutex::new(Vec::new()),
-            stop: AtomicBool::new(false),
         });
         let serving = shared.clone();
-        let thread = std::thread::Builder::new()
-            .name(format!("test-relay-{}", addr.port()))
-            .spawn(move || serve(listener, serving))
-            .expect("spawning the relay thread");
-        Self {
-            addr,
-            shared,
-            thread: Some(thread),
-        }
+        let server = LoopbackServer::start("test-relay", move |stream| handle(stream, &serving));
+        Self { server, shared }
     }
 
     /// Sets the parent beacon block root used for block hashes (builder style).
@@ -136,12 +119,12 @@ impl TestRelay {
     /// The base URL builders are given (`http://127.0.0.1:<port>`; they append
     /// [`SUBMIT_BLOCK_PATH`]).
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("http://{}", self.server.addr())
     }
 
     /// The socket address.
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.server.addr()
     }
 
     /// Every submission so far, in arrival order.
@@ -158,43 +141,10 @@ impl TestRelay {
     }
 }
 
-impl Drop for TestRelay {
-    fn drop(&mut self) {
-        self.shared.stop.store(true, Ordering::SeqCst);
-        // wake the blocking accept
-        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn serve(listener: TcpListener, shared: Arc<Shared>) {
-    for stream in listener.incoming() {
-        if shared.stop.load(Ordering::SeqCst) {
-            break;
-        }
-        let Ok(stream) = stream else { continue };
-        let shared = shared.clone();
-        // one thread per connection: a slow client cannot stall the others
-        let _ = std::thread::Builder::new()
-            .name("test-relay-conn".into())
-            .spawn(move || {
-                let _ = handle(stream, &shared);
-            });
-    }
-}
-
-fn handle(mut stream: TcpStream, shared: &Shared) -> std::io::Result<()> {
-    stream.set_read_timeout(Some(IO_TIMEOUT))?;
-    stream.set_write_timeout(Some(IO_TIMEOUT))?;
-    let request = match read_request(&mut stream) {
+fn handle(stream: &mut TcpStream, shared: &Shared) -> std::io::Result<()> {
+    let request = match read_request(stream, MAX_BODY) {
         Ok(r) => r,
-        Err(why) => return respond(&mut stream, 400, &error_body(&why)),
+        Err(why) => return respond(stream, 400, &error_body(&why)),
     };
     let path = request.path.split('?').next().unwrap_or_default();
     match (request.method.as_str(), path) {
@@ -209,122 +159,15 @@ fn handle(mut stream: TcpStream, shared: &Shared) -> std::io::Result<()> {
                 Err(why) => (400, error_body(why)),
             };
             lock(&shared.submissions).push(submission);
-            respond(&mut stream, status, &body)
+            respond(stream, status, &body)
         }
-        ("GET", "/eth/v1/builder/status") => respond(&mut stream, 200, "{}"),
-        _ => respond(&mut stream, 404, &error_body("not found")),
+        ("GET", "/eth/v1/builder/status") => respond(stream, 200, "{}"),
+        _ => respond(stream, 404, &error_body("not found")),
     }
 }
 
 fn error_body(why: &str) -> String {
     json!({"code": 400, "message": why}).to_string()
-}
-
-fn respond(stream: &mut TcpStream, status: u16, body: &str) -> std::io::Result<()> {
-    let reason = match status {
-        200 => "OK",
-        400 => "Bad Request",
-        404 => "Not Found",
-        _ => "Error",
-    };
-    write!(
-        stream,
-        "HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )?;
-    stream.flush()
-}
-
-struct Request {
-    method: String,
-    path: String,
-    body: Vec<u8>,
-}
-
-/// Reads one HTTP/1.1 request: request line, headers, and a body framed by
-/// `Content-Length` or `Transfer-Encoding: chunked`.
-fn read_request(stream: &mut TcpStream) -> Result<Request, String> {
-    let mut reader = BufReader::new(stream);
-    let mut line = String::new();
-    reader
-        .read_line(&mut line)
-        .map_err(|e| format!("reading the request line: {e}"))?;
-    let mut parts = line.split_whitespace();
-    let (Some(method), Some(path)) = (parts.next(), parts.next()) else {
-        return Err(format!("malformed request line {line:?}"));
-    };
-    let (method, path) = (method.to_owned(), path.to_owned());
-    let mut content_length = None;
-    let mut chunked = false;
-    loop {
-        let mut header = String::new();
-        reader
-            .read_line(&mut header)
-            .map_err(|e| format!("reading headers: {e}"))?;
-        let header = header.trim_end();
-        if header.is_empty() {
-            break;
-        }
-        let Some((name, value)) = header.split_once(':') else {
-            return Err(format!("malformed header {header:?}"));
-        };
-        let (name, value) = (name.trim().to_ascii_lowercase(), value.trim());
-        if name == "content-length" {
-            content_length = Some(
-                value
-                    .parse::<usize>()
-                    .map_err(|_| format!("bad Content-Length {value:?}"))?,
-            );
-        } else if name == "transfer-encoding" && value.to_ascii_lowercase().contains("chunked") {
-            chunked = true;
-        }
-    }
-    let mut body = Vec::new();
-    if chunked {
-        loop {
-            let mut size_line = String::new();
-            reader
-                .read_line(&mut size_line)
-                .map_err(|e| format!("reading a chunk size: {e}"))?;
-            let size_hex = size_line.trim().split(';').next().unwrap_or_default();
-            let size = usize::from_str_radix(size_hex, 16)
-                .map_err(|_| format!("bad chunk size {size_line:?}"))?;
-            if size == 0 {
-                // trailers until the empty line
-                loop {
-                    let mut trailer = String::new();
-                    let n = reader
-                        .read_line(&mut trailer)
-                        .map_err(|e| format!("reading trailers: {e}"))?;
-                    if n == 0 || trailer.trim_end().is_empty() {
-                        break;
-                    }
-                }
-                break;
-            }
-            if body.len() + size > MAX_BODY {
-                return Err("body too large".into());
-            }
-            let start = body.len();
-            body.resize(start + size, 0);
-            reader
-                .read_exact(&mut body[start..])
-                .map_err(|e| format!("reading a chunk: {e}"))?;
-            let mut crlf = [0u8; 2];
-            reader
-                .read_exact(&mut crlf)
-                .map_err(|e| format!("reading a chunk end: {e}"))?;
-        }
-    } else if let Some(len) = content_length {
-        if len > MAX_BODY {
-            return Err("body too large".into());
-        }
-        body.resize(len, 0);
-        reader
-            .read_exact(&mut body)
-            .map_err(|e| format!("reading the body: {e}"))?;
-    }
-    Ok(Request { method, path, body })
 }
 
 /// Runs the checks of the module doc on a submission body.
@@ -522,6 +365,8 @@ mod tests {
     use kettle_builder::bid::{
         bid_json, pubkey_from_slice, submit_block_request, BuilderKey, ExecutionPayload,
     };
+    use std::io::{Read, Write};
+    use std::time::Duration;
 
     const BEACON_ROOT: B256 = B256::repeat_byte(0xbe);
 
