@@ -24,7 +24,7 @@ use alloy_primitives::{Address, Bytes, B256};
 use alloy_signer_local::PrivateKeySigner;
 use serde_json::{json, Value};
 
-use crate::RpcFailure;
+use crate::{process::die_with_parent, RpcFailure};
 
 /// Time limit for the hardhat node to answer `eth_chainId` after being spawned.
 pub const L1_START_TIMEOUT: Duration = Duration::from_secs(60);
@@ -391,7 +391,9 @@ enum Ready {
     Failed(String),
 }
 
-fn free_port() -> u16 {
+/// A loopback port that was free a moment ago (another process may take it before it is
+/// used; callers that bind it in a child retry).
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -430,23 +432,6 @@ fn reader(
         })
         .expect("spawning an output reader")
 }
-
-#[cfg(target_os = "linux")]
-fn die_with_parent(cmd: &mut Command) {
-    use std::os::unix::process::CommandExt;
-    // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
-    unsafe {
-        cmd.pre_exec(|| {
-            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn die_with_parent(_cmd: &mut Command) {}
 
 #[cfg(test)]
 mod tests {

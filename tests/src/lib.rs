@@ -87,7 +87,7 @@ pub use cluster::{
     ClusterOptions, Head,
 };
 pub use l1::{
-    l1_dev_keys, L1Error, L1Node, MineParams, L1_CHAIN_ID, L1_DEV_KEYS, L1_START_TIMEOUT,
+    free_port, l1_dev_keys, L1Error, L1Node, MineParams, L1_CHAIN_ID, L1_DEV_KEYS, L1_START_TIMEOUT,
 };
 pub use process::{http_get, KettleOptions, KettleProcess, START_TIMEOUT, STOP_TIMEOUT};
 pub use relay::{Submission, TestRelay, SUBMIT_BLOCK_PATH};

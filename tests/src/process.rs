@@ -473,8 +473,10 @@ fn send_signal(child: &Child, signal: libc::c_int) {
     );
 }
 
+/// Makes the child die with SIGKILL when the test process dies (Linux), so a crashed or
+/// killed test leaves no child behind.
 #[cfg(target_os = "linux")]
-fn die_with_parent(cmd: &mut Command) {
+pub(crate) fn die_with_parent(cmd: &mut Command) {
     use std::os::unix::process::CommandExt;
     // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
     unsafe {
@@ -488,7 +490,7 @@ fn die_with_parent(cmd: &mut Command) {
 }
 
 #[cfg(not(target_os = "linux"))]
-fn die_with_parent(_cmd: &mut Command) {}
+pub(crate) fn die_with_parent(_cmd: &mut Command) {}
 
 /// Whether process `pid` owns a listening TCP socket on each of `ports` (Linux: through
 /// `/proc`; elsewhere always true).

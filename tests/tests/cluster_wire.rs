@@ -7,7 +7,6 @@
 //! plaintext it should.
 
 use std::{
-    net::TcpListener,
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
@@ -17,16 +16,9 @@ use alloy_sol_types::SolCall;
 use kettle_contracts::cluster_store::ClusterStore;
 use kettle_gossip::{Envelope, MessageKind};
 use kettle_node::{config::GossipSection, launch, KettleKeys, NodeConfig, NodeHandle};
-use kettle_tests::{dev_user, KettleClient, ReceiptResponse, TestRng};
+use kettle_tests::{dev_user, free_port, KettleClient, ReceiptResponse, TestRng};
 
 const WAIT: Duration = Duration::from_secs(60);
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
 
 /// Polls `done` every 20 ms until it holds, or panics after [`WAIT`] naming `what`.
 async fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
