@@ -393,6 +393,44 @@ impl KettleClient {
         receipt
     }
 
+    /// `eth_call` of a view function on chain (no precompiles); its decoded return.
+    ///
+    /// # Panics
+    /// If the call fails or returns something `C` cannot decode.
+    pub async fn view<C: alloy_sol_types::SolCall>(&self, to: Address, call: C) -> C::Return {
+        let raw = self
+            .json(
+                "eth_call",
+                json!([{ "to": to, "input": Bytes::from(call.abi_encode()) }, "latest"]),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("eth_call {}: {e}", C::SIGNATURE));
+        let raw: Bytes = serde_json::from_value(raw).expect("hex return data");
+        C::abi_decode_returns(&raw).unwrap_or_else(|e| panic!("{} returns: {e}", C::SIGNATURE))
+    }
+
+    /// A fresh user with a key from `rng`, funded with 1 ETH by the dev user (waits for the
+    /// transfer's receipt).
+    pub async fn funded_user(&self, rng: &mut crate::TestRng) -> PrivateKeySigner {
+        let user = loop {
+            if let Ok(user) = PrivateKeySigner::from_slice(&rng.bytes(32)) {
+                break user;
+            }
+        };
+        let hash = self
+            .send_eip1559(
+                &crate::dev_user(),
+                TxKind::Call(user.address()),
+                Bytes::new(),
+                U256::from(10).pow(U256::from(18)),
+                21_000,
+            )
+            .await
+            .expect("funding transfer accepted");
+        assert!(self.wait_receipt(hash).await.inner.status());
+        user
+    }
+
     /// `eth_call` with `isConfidential: true`: the raw return data of the confidential run.
     pub async fn confidential_call(
         &self,

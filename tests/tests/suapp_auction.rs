@@ -22,40 +22,6 @@ fn start_kettle() -> KettleProcess {
     })
 }
 
-/// A fresh user with a key from `rng`, funded with 1 ETH by the dev user.
-async fn funded_user(client: &KettleClient, rng: &mut TestRng) -> PrivateKeySigner {
-    let user = loop {
-        if let Ok(user) = PrivateKeySigner::from_slice(&rng.bytes(32)) {
-            break user;
-        }
-    };
-    let hash = client
-        .send_eip1559(
-            &dev_user(),
-            TxKind::Call(user.address()),
-            Bytes::new(),
-            U256::from(10).pow(U256::from(18)),
-            21_000,
-        )
-        .await
-        .expect("funding transfer accepted");
-    assert!(client.wait_receipt(hash).await.inner.status());
-    user
-}
-
-/// `eth_call` of a view function on chain (no precompiles); its decoded return.
-async fn view<C: SolCall>(client: &KettleClient, to: Address, call: C) -> C::Return {
-    let raw = client
-        .json(
-            "eth_call",
-            json!([{ "to": to, "input": Bytes::from(call.abi_encode()) }, "latest"]),
-        )
-        .await
-        .unwrap_or_else(|e| panic!("eth_call {}: {e}", C::SIGNATURE));
-    let raw: Bytes = serde_json::from_value(raw).expect("hex return data");
-    C::abi_decode_returns(&raw).unwrap_or_else(|e| panic!("{} returns: {e}", C::SIGNATURE))
-}
-
 /// Sends a plain (on-chain) transaction and waits for its receipt.
 async fn transact(
     client: &KettleClient,
@@ -217,8 +183,8 @@ async fn auction_bids_stay_sealed_until_settled() {
     let client = KettleClient::connect(&kettle.rpc_url()).await;
     let mut rng = TestRng::from_env_or_clock("KETTLE_AUCTION_SEED");
     let dev = dev_user();
-    let alice = funded_user(&client, &mut rng).await;
-    let bob = funded_user(&client, &mut rng).await;
+    let alice = client.funded_user(&mut rng).await;
+    let bob = client.funded_user(&mut rng).await;
     let auction = client.deploy(&dev, "Auction").await;
     let start = client.block_number().await;
 
@@ -312,7 +278,9 @@ async fn auction_bids_stay_sealed_until_settled() {
         (auction_id, bidders[winner].address(), amounts[winner]),
         "the highest bid wins"
     );
-    let state = view(&client, auction, Auction::auctionsCall(auction_id)).await;
+    let state = client
+        .view(auction, Auction::auctionsCall(auction_id))
+        .await;
     assert!(state.settled);
     assert_eq!(
         (state.winner, state.amount, state.closesAtBlock),
@@ -376,19 +344,19 @@ async fn auction_tie_goes_to_the_earliest_bid() {
     let client = KettleClient::connect(&kettle.rpc_url()).await;
     let mut rng = TestRng::from_env_or_clock("KETTLE_AUCTION_SEED");
     let dev = dev_user();
-    let alice = funded_user(&client, &mut rng).await;
+    let alice = client.funded_user(&mut rng).await;
     let auction = client.deploy(&dev, "Auction").await;
     let forwarder = client.deploy(&dev, "SuaveAbiCheck").await;
     let closes_at = client.block_number().await + 8;
     let auction_id = create_auction(&client, auction, closes_at).await;
-    let namespace = view(
-        &client,
-        auction,
-        Auction::auctionNamespaceCall {
-            auctionId: auction_id,
-        },
-    )
-    .await;
+    let namespace = client
+        .view(
+            auction,
+            Auction::auctionNamespaceCall {
+                auctionId: auction_id,
+            },
+        )
+        .await;
     assert_eq!(namespace, format!("kettle:auction:v1:{auction_id}"));
 
     // Equal bids: Alice's comes first.

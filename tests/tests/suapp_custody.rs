@@ -31,40 +31,6 @@ fn start_kettle() -> KettleProcess {
     })
 }
 
-/// A fresh user with a key from `rng`, funded with 1 ETH by the dev user.
-async fn funded_user(client: &KettleClient, rng: &mut TestRng) -> PrivateKeySigner {
-    let user = loop {
-        if let Ok(user) = PrivateKeySigner::from_slice(&rng.bytes(32)) {
-            break user;
-        }
-    };
-    let hash = client
-        .send_eip1559(
-            &dev_user(),
-            TxKind::Call(user.address()),
-            Bytes::new(),
-            U256::from(10).pow(U256::from(18)),
-            21_000,
-        )
-        .await
-        .expect("funding transfer accepted");
-    assert!(client.wait_receipt(hash).await.inner.status());
-    user
-}
-
-/// `eth_call` of a view function on chain (no precompiles); its decoded return.
-async fn view<C: SolCall>(client: &KettleClient, to: Address, call: C) -> C::Return {
-    let raw = client
-        .json(
-            "eth_call",
-            json!([{ "to": to, "input": Bytes::from(call.abi_encode()) }, "latest"]),
-        )
-        .await
-        .unwrap_or_else(|e| panic!("eth_call {}: {e}", C::SIGNATURE));
-    let raw: Bytes = serde_json::from_value(raw).expect("hex return data");
-    C::abi_decode_returns(&raw).unwrap_or_else(|e| panic!("{} returns: {e}", C::SIGNATURE))
-}
-
 /// Creates a wallet for `owner`; its record id and address, checked against the event, the
 /// on-chain registry and the address proof in the `0x50`'s calldata.
 async fn create_wallet(
@@ -84,7 +50,7 @@ async fn create_wallet(
     assert_eq!(created.len(), 1, "one WalletCreated: {receipt:?}");
     let (id, wallet) = (created[0].id, created[0].wallet);
     assert_eq!(created[0].owner, owner.address(), "the requester owns it");
-    let on_chain = view(client, custody, Custody::walletsCall(id)).await;
+    let on_chain = client.view(custody, Custody::walletsCall(id)).await;
     assert_eq!(
         (on_chain.owner, on_chain.wallet),
         (owner.address(), wallet),
@@ -98,7 +64,9 @@ async fn create_wallet(
     let input: Bytes = serde_json::from_value(tx["input"].clone()).expect("0x50 input");
     let callback = Custody::onWalletCreatedCall::abi_decode(&input).expect("onWalletCreated");
     assert_eq!(callback.id, id);
-    let digest = view(client, custody, Custody::walletProofDigestCall { id }).await;
+    let digest = client
+        .view(custody, Custody::walletProofDigestCall { id })
+        .await;
     let signature = Signature::from_raw(&callback.proof).expect("65-byte proof");
     assert_eq!(
         signature
@@ -220,7 +188,7 @@ async fn custody_wallet_signs_for_its_owner_only() {
     let client = KettleClient::connect(&kettle.rpc_url()).await;
     let mut rng = TestRng::from_env_or_clock("KETTLE_CUSTODY_SEED");
     let owner = dev_user();
-    let other = funded_user(&client, &mut rng).await;
+    let other = client.funded_user(&mut rng).await;
     let custody = client.deploy(&owner, "Custody").await;
 
     let (id, wallet) = create_wallet(&client, custody, &owner).await;
