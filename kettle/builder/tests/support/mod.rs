@@ -64,14 +64,14 @@ pub struct MockChain {
     pub behaviour: Behaviour,
 }
 
-fn storage_trie(
-    storage: &BTreeMap<B256, U256>,
-    targets: &[B256],
-) -> (B256, HashMap<B256, Vec<Bytes>>) {
-    let mut leaves: Vec<(Nibbles, Vec<u8>)> = storage
-        .iter()
-        .filter(|(_, v)| !v.is_zero())
-        .map(|(k, v)| (Nibbles::unpack(keccak256(k)), alloy_rlp::encode(v)))
+/// Root of the trie of `leaves` (unhashed key, RLP value) and the proof of each of `targets`
+/// (keys are hashed with keccak256 into trie paths, as Ethereum's state and storage tries do).
+fn trie_with_proofs<K: AsRef<[u8]> + Copy + std::hash::Hash + Eq>(
+    leaves: impl Iterator<Item = (K, Vec<u8>)>,
+    targets: &[K],
+) -> (B256, HashMap<K, Vec<Bytes>>) {
+    let mut leaves: Vec<(Nibbles, Vec<u8>)> = leaves
+        .map(|(k, v)| (Nibbles::unpack(keccak256(k)), v))
         .collect();
     leaves.sort_by_key(|l| l.0);
     let nibbles: Vec<Nibbles> = targets
@@ -105,14 +105,26 @@ fn storage_trie(
     (root, proofs)
 }
 
+fn storage_trie(
+    storage: &BTreeMap<B256, U256>,
+    targets: &[B256],
+) -> (B256, HashMap<B256, Vec<Bytes>>) {
+    trie_with_proofs(
+        storage
+            .iter()
+            .filter(|(_, v)| !v.is_zero())
+            .map(|(k, v)| (*k, alloy_rlp::encode(v))),
+        targets,
+    )
+}
+
 /// The state root of `accounts`, and the account proof of each of `targets`.
 pub fn state_trie(
     accounts: &BTreeMap<Address, MockAccount>,
     targets: &[Address],
 ) -> (B256, HashMap<Address, Vec<Bytes>>) {
-    let mut leaves: Vec<(Nibbles, Vec<u8>)> = accounts
-        .iter()
-        .map(|(a, acc)| {
+    trie_with_proofs(
+        accounts.iter().map(|(a, acc)| {
             let trie_account = TrieAccount {
                 nonce: acc.nonce,
                 balance: acc.balance,
@@ -123,42 +135,10 @@ pub fn state_trie(
                     keccak256(&acc.code)
                 },
             };
-            (
-                Nibbles::unpack(keccak256(a)),
-                alloy_rlp::encode(trie_account),
-            )
-        })
-        .collect();
-    leaves.sort_by_key(|l| l.0);
-    let nibbles: Vec<Nibbles> = targets
-        .iter()
-        .map(|t| Nibbles::unpack(keccak256(t)))
-        .collect();
-    let mut hb = HashBuilder::default().with_proof_retainer(ProofRetainer::new(nibbles.clone()));
-    for (k, v) in &leaves {
-        hb.add_leaf(*k, v);
-    }
-    let root = if leaves.is_empty() {
-        EMPTY_ROOT_HASH
-    } else {
-        hb.root()
-    };
-    let nodes = hb.take_proof_nodes();
-    let proofs = targets
-        .iter()
-        .zip(&nibbles)
-        .map(|(t, n)| {
-            (
-                *t,
-                nodes
-                    .matching_nodes_sorted(n)
-                    .into_iter()
-                    .map(|(_, b)| b)
-                    .collect(),
-            )
-        })
-        .collect();
-    (root, proofs)
+            (*a, alloy_rlp::encode(trie_account))
+        }),
+        targets,
+    )
 }
 
 impl MockChain {
