@@ -182,6 +182,7 @@ fn execution_backend(
     backend_cfg.forks.skip_system_calls = config.builder.skip_system_calls;
     let key = BuilderKey::from_seed(keys.bls.0)
         .map_err(|e| NodeError::Keys(format!("BLS builder key: {e}")))?;
+    let builder_pubkey = key.public_key();
     let mut backend = RpcBackend::new(url, backend_cfg)
         .map_err(|e| NodeError::Config(format!("http.eth_backend: {e}")))?
         .with_builder_key(key);
@@ -194,14 +195,10 @@ fn execution_backend(
     }
     info!(
         eth_backend = %url,
-        builder_pubkey = %alloy_primitives::hex::encode_prefixed(key_pub(&backend)),
+        builder_pubkey = %alloy_primitives::hex::encode_prefixed(builder_pubkey),
         "block building enabled"
     );
     Ok(Arc::new(backend))
-}
-
-fn key_pub(backend: &kettle_builder::RpcBackend) -> [u8; 48] {
-    backend.builder_pubkey().unwrap_or([0u8; 48])
 }
 
 impl NodeHandle {
