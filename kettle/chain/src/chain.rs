@@ -59,8 +59,13 @@ pub struct Chain {
     head: RwLock<(B256, Header)>,
     pool: Mutex<Pool>,
     pool_limits: PoolLimits,
-    /// Serialises block production and pool admission against each other.
+    /// Serialises block commits and pool admission against each other: admission reads the
+    /// head state and pool that a commit changes together.
     produce: Mutex<()>,
+    /// Serialises block builders (production and import), so the head cannot move while a
+    /// block is executed on it. Admission does not wait for it: a block's execution (the
+    /// long part) runs while new transactions keep arriving.
+    build: Mutex<()>,
     blocks: broadcast::Sender<Arc<SealedBlock>>,
     local_txs: broadcast::Sender<Bytes>,
     pending: Notify,
@@ -113,6 +118,7 @@ impl Chain {
             pool: Mutex::new(Pool::default()),
             pool_limits,
             produce: Mutex::new(()),
+            build: Mutex::new(()),
             blocks,
             local_txs: broadcast::channel(LOCAL_TX_CHANNEL_CAPACITY).0,
             pending: Notify::new(),
@@ -252,21 +258,43 @@ impl Chain {
     /// just made or checked itself: the node's own `0x50`, signed by this kettle for a request
     /// whose sender it recovered. Skips recovering `sender` again (two ECDSA recoveries per
     /// `0x50`, the largest cost of admission); every other check still runs.
+    ///
+    /// For group commit, the write is *not* synced and the transaction is not announced to
+    /// peers: the caller syncs the WAL (the store's `commit_local_with` does) and then calls
+    /// [`Chain::announce_local`]. Blocks are written with a sync, so a block that includes
+    /// the transaction makes this write durable too.
     pub fn add_own_transaction_with(
         &self,
         env: &SuaveTxEnvelope,
         sender: Address,
         batch: WriteBatch,
     ) -> Result<B256, PoolError> {
-        self.admit(env, batch, true, Some(sender))
+        self.admit_with(env, batch, true, Some(sender), Durability::Deferred)
+    }
+
+    /// Announces a transaction admitted with [`Chain::add_own_transaction_with`] to
+    /// [`Chain::subscribe_local_transactions`] (gossip), once its write is durable.
+    pub fn announce_local(&self, env: &SuaveTxEnvelope) {
+        let _ = self.local_txs.send(Bytes::from(env.encoded()));
     }
 
     fn admit(
         &self,
         env: &SuaveTxEnvelope,
+        batch: WriteBatch,
+        local: bool,
+        known_sender: Option<Address>,
+    ) -> Result<B256, PoolError> {
+        self.admit_with(env, batch, local, known_sender, Durability::Synced)
+    }
+
+    fn admit_with(
+        &self,
+        env: &SuaveTxEnvelope,
         mut batch: WriteBatch,
         local: bool,
         known_sender: Option<Address>,
+        durability: Durability,
     ) -> Result<B256, PoolError> {
         let raw = env.encoded();
         if raw.len() > self.pool_limits.max_tx_bytes {
@@ -353,7 +381,11 @@ impl Chain {
                 batch.delete_cf(cf, old);
             }
             batch.put_cf(cf, hash, alloy_rlp::encode(&tx));
-            self.db.write_opt(batch, &durable())?;
+            let opts = match durability {
+                Durability::Synced => durable(),
+                Durability::Deferred => WriteOptions::default(),
+            };
+            self.db.write_opt(batch, &opts)?;
             Ok(())
         })();
         if let Err(err) = persisted {
@@ -363,7 +395,7 @@ impl Chain {
         drop(pool);
         debug!(%hash, %sender, nonce = facts.nonce, local, "transaction accepted");
         self.pending.notify_one();
-        if local {
+        if local && durability == Durability::Synced {
             let _ = self.local_txs.send(tx.raw.clone());
         }
         Ok(hash)
@@ -422,7 +454,9 @@ impl Chain {
         timestamp: u64,
         beneficiary: Address,
     ) -> Result<Option<Arc<SealedBlock>>, ChainError> {
-        let guard = self.produce.lock().unwrap_or_else(|p| p.into_inner());
+        // Only block builders move the head: it stays put until this block commits. The
+        // state the block executes on is the head's, which admission only reads.
+        let _build = self.build.lock().unwrap_or_else(|p| p.into_inner());
         let candidates = self.lock_pool().ordered();
         if candidates.is_empty() {
             return Ok(None);
@@ -456,6 +490,8 @@ impl Chain {
         }
         let hash = header.hash_slow();
         let deferred = !executed.deferred.is_empty();
+        // Transactions admitted meanwhile stay pending for the next block.
+        let guard = self.produce.lock().unwrap_or_else(|p| p.into_inner());
         let block = self.commit_block(
             &guard,
             BlockCommit {
@@ -711,6 +747,15 @@ impl Chain {
 
 /// Durable writes: the WAL is synced, so acknowledged blocks and transactions survive
 /// power loss, not only a process crash.
+/// Whether admitting a transaction syncs its write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Durability {
+    /// Synced before returning; the transaction is announced to peers.
+    Synced,
+    /// Written unsynced; the caller syncs and announces (group commit).
+    Deferred,
+}
+
 fn durable() -> WriteOptions {
     let mut opts = WriteOptions::default();
     opts.set_sync(true);

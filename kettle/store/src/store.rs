@@ -9,7 +9,7 @@ use alloy_primitives::{Address, Bytes};
 use kettle_primitives::{DataId, DataRecord};
 use rocksdb::{IteratorMode, PrefixRange, ReadOptions, WriteBatch, WriteOptions, DB};
 use suave_precompiles::{ConfidentialStore, StoreError, StoreLimits, StoreWrite, StoreWriteSet};
-use tracing::{debug, field, info, info_span, trace_span};
+use tracing::{debug, field, info, info_span, trace, trace_span};
 
 use crate::codec::{self, CommitManifest, LoggedWrite};
 use crate::crypto::{
@@ -19,6 +19,7 @@ use crate::error::{corrupt, db_err, StoreOpenError};
 use crate::layout::*;
 use crate::secret::KettleSecret;
 
+mod group_sync;
 mod sync;
 
 pub use sync::RemoteApply;
@@ -162,7 +163,10 @@ pub struct EncryptedStore {
     write_opts: WriteOptions,
     state: Mutex<WriteState>,
     records: RecordCache,
+    /// The last local commit that is durable (replication ships nothing beyond it).
     local_commits: tokio::sync::watch::Sender<u64>,
+    /// Group commit of [`EncryptedStore::commit_local_with`]'s unsynced writes.
+    group_sync: group_sync::GroupSync,
 }
 
 /// Committed records by id, decrypted. Records never change once committed and are never
@@ -325,6 +329,7 @@ impl EncryptedStore {
             }),
             records: RecordCache::new(RECORD_CACHE_ENTRIES),
             local_commits: tokio::sync::watch::channel(local_seq).0,
+            group_sync: group_sync::GroupSync::default(),
         })
     }
 
@@ -338,8 +343,8 @@ impl EncryptedStore {
         &self.options
     }
 
-    /// Follows this kettle's local commits: the value is the sequence number of the last one
-    /// (store replication waits on it).
+    /// Follows this kettle's local commits: the value is the sequence number of the last
+    /// durable one (store replication waits on it).
     pub fn subscribe_local_commits(&self) -> tokio::sync::watch::Receiver<u64> {
         self.local_commits.subscribe()
     }
@@ -373,12 +378,19 @@ impl EncryptedStore {
     /// `0x50` transaction in one atomic RocksDB write. If `finish` fails, nothing of the set
     /// is committed. `finish` runs under the commit lock: it must not call back into the
     /// store's commit paths. Requires the database to be shared ([`StoreOptions::open_in`]).
+    ///
+    /// Group commit: `finish` writes the batch *without* syncing it. This returns once the
+    /// write is durable: after the commit lock is released, one WAL sync covers every commit
+    /// written meanwhile, so concurrent requests share fsyncs instead of queueing for one
+    /// each under the lock. Until then the write is visible but not durable; anything that
+    /// builds on it and is written with a sync (a block including the transaction, a later
+    /// commit) makes it durable too, since the WAL is one ordered log.
     pub fn commit_local_with<T, E>(
         &self,
         writes: &StoreWriteSet,
         finish: impl FnOnce(WriteBatch) -> Result<T, E>,
     ) -> Result<T, CommitWithError<E>> {
-        match self.apply_with(writes, self.local_origin(), false, None, finish)? {
+        match self.apply_with(writes, self.local_origin(), false, None, true, finish)? {
             Committed::Done(_, t) => Ok(t),
             Committed::OutOfOrder { .. } => Err(out_of_order_unnumbered().into()),
         }
@@ -819,7 +831,7 @@ impl EncryptedStore {
         expect: Option<u64>,
     ) -> Result<Committed<()>, StoreError> {
         let write = |batch: WriteBatch| self.db.write_opt(batch, &self.write_opts).map_err(db_err);
-        self.apply_with(ws, origin, remote, expect, write)
+        self.apply_with(ws, origin, remote, expect, false, write)
             .map_err(|(CommitWithError::Store(e) | CommitWithError::Inner(e))| e)
     }
 
@@ -837,6 +849,7 @@ impl EncryptedStore {
         origin: Address,
         remote: bool,
         expect: Option<u64>,
+        group_sync: bool,
         finish: impl FnOnce(WriteBatch) -> Result<T, E>,
     ) -> Result<Committed<T>, CommitWithError<E>> {
         let span = info_span!(
@@ -849,9 +862,11 @@ impl EncryptedStore {
         );
         let _guard = span.enter();
         if ws.is_empty() && expect.is_none() {
-            return finish(WriteBatch::default())
-                .map(|t| Committed::Done(None, t))
-                .map_err(CommitWithError::Inner);
+            let finished = finish(WriteBatch::default()).map_err(CommitWithError::Inner)?;
+            if group_sync {
+                self.sync_group(self.group_sync.written(), None)?;
+            }
+            return Ok(Committed::Done(None, finished));
         }
         let limits = &self.options.limits;
         let max_records = match expect {
@@ -1002,11 +1017,22 @@ impl EncryptedStore {
             batch.put_cf(meta_cf, META_INDEX_SEQ, next_index_seq.to_be_bytes());
         }
         let finished = finish(batch).map_err(CommitWithError::Inner)?;
+        let ticket = group_sync.then(|| self.group_sync.written());
         state.next_index_seq = next_index_seq;
         state.origin_seqs.insert(origin, seq);
         drop(state);
+        if let Some(ticket) = ticket {
+            self.sync_group(ticket, Some(seq))?;
+        }
         if !remote {
-            self.local_commits.send_replace(seq);
+            // Durable now, and so is every earlier commit: never move the mark back.
+            self.local_commits.send_if_modified(|last| {
+                let newer = seq > *last;
+                if newer {
+                    *last = seq;
+                }
+                newer
+            });
         }
 
         span.record("seq", seq);
@@ -1020,6 +1046,25 @@ impl EncryptedStore {
             }),
             finished,
         ))
+    }
+}
+
+impl EncryptedStore {
+    /// Waits until the unsynced write of `ticket` (commit `seq`, if numbered) is durable.
+    fn sync_group(&self, ticket: u64, seq: Option<u64>) -> Result<(), StoreError> {
+        if !self.options.sync_writes {
+            return Ok(());
+        }
+        let covered = self
+            .group_sync
+            .sync_through(&self.db, ticket)
+            .map_err(|e| {
+                StoreError::Backend(format!(
+                    "commit {seq:?} was written but syncing the WAL failed, so it may not survive a crash: {e}"
+                ))
+            })?;
+        trace!(ticket, covered, "group commit");
+        Ok(())
     }
 }
 

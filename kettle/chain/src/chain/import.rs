@@ -79,7 +79,8 @@ impl Chain {
             });
         }
 
-        let guard = self.produce.lock().unwrap_or_else(|p| p.into_inner());
+        // Only block builders move the head: it stays put until this import commits.
+        let _build = self.build.lock().unwrap_or_else(|p| p.into_inner());
         let (head_hash, head) = self.head();
         if number <= head.number {
             let ours = read_header(&self.db, number)?
@@ -185,6 +186,7 @@ impl Chain {
             return Err(ImportError::mismatch("header", &expected, &header));
         }
 
+        let guard = self.produce.lock().unwrap_or_else(|p| p.into_inner());
         let block = self.commit_block(
             &guard,
             BlockCommit {

@@ -159,8 +159,9 @@ impl EncryptedStore {
     /// (the receiver skips them), so applying never depends on the order in which different
     /// origins' syncs arrive.
     ///
-    /// Reads one snapshot. Every value of the returned sets is held in memory at once: size
-    /// `max` accordingly.
+    /// Only durable commits are included (see [`EncryptedStore::commit_local_with`]). Reads
+    /// one snapshot. Every value of the returned sets is held in memory at once: size `max`
+    /// accordingly.
     pub fn outbound_since(
         &self,
         dest: Address,
@@ -178,8 +179,12 @@ impl EncryptedStore {
             writes = field::Empty,
         );
         let _guard = span.enter();
+        // Only durable commits leave: a peer must never hold a commit this kettle could lose
+        // in a crash and then number differently.
+        let durable = *self.local_commits.borrow();
         let snap = self.db.snapshot();
-        let manifests = self.manifests_at(&snap, &origin, after, max)?;
+        let mut manifests = self.manifests_at(&snap, &origin, after, max)?;
+        manifests.retain(|(seq, _)| *seq <= durable);
         let shareable = |r: &DataRecord| r.is_store(origin) && r.is_store(dest);
 
         let mut loaded: HashMap<DataId, DataRecord> = HashMap::new();
