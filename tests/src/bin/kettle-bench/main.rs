@@ -43,7 +43,9 @@ use alloy_sol_types::SolCall;
 use clap::{Args, Parser, Subcommand};
 use eyre::{ensure, eyre, WrapErr};
 use kettle_contracts::keccak_loop::KeccakLoop;
-use kettle_primitives::{ConfidentialComputeRecord, ConfidentialComputeRequest};
+use kettle_primitives::{
+    signature::FastSigner, ConfidentialComputeRecord, ConfidentialComputeRequest,
+};
 use kettle_tests::{
     dev_user, KettleClient, KettleOptions, KettleProcess, ReceiptResponse, DEFAULT_REQUEST_GAS,
     RECEIPT_TIMEOUT,
@@ -359,6 +361,9 @@ struct Target {
 struct Worker {
     client: KettleClient,
     user: PrivateKeySigner,
+    /// `user` as a libsecp256k1 signer: the load generator shares the kettle's cores, so its
+    /// signing cost (k256 is about 3× slower) would count against the kettle.
+    signer: FastSigner,
     nonce: u64,
     /// The `0x50` hash of the last accepted request.
     last_hash: Option<B256>,
@@ -395,7 +400,7 @@ impl Worker {
                 (elapsed, outcome)
             }
             Workload::ConfidentialRequest => {
-                let raw = sign_request(&self.client, &self.user, self.nonce, target);
+                let raw = sign_request(&self.client, &self.signer, self.nonce, target);
                 let t0 = Instant::now();
                 let result = self.client.send_raw(&raw).await;
                 let elapsed = t0.elapsed();
@@ -432,12 +437,7 @@ impl Worker {
 }
 
 /// A signed (EIP-712) `0x43` calling `target` from `user`, encoded.
-fn sign_request(
-    client: &KettleClient,
-    user: &PrivateKeySigner,
-    nonce: u64,
-    target: &Target,
-) -> Vec<u8> {
+fn sign_request(client: &KettleClient, user: &FastSigner, nonce: u64, target: &Target) -> Vec<u8> {
     let record = ConfidentialComputeRecord {
         nonce,
         gas_price: U256::from(target.gas_price),
@@ -567,6 +567,7 @@ async fn run(args: &RunArgs, rpc: &str, pid: Option<u32>) -> eyre::Result<Report
             &target,
             warmup,
             Duration::from_secs_f64(secs),
+            pid,
         )
         .await?;
         println!("soak: {}", stats.line());
@@ -595,6 +596,7 @@ async fn run(args: &RunArgs, rpc: &str, pid: Option<u32>) -> eyre::Result<Report
                     &target,
                     warmup,
                     Duration::from_secs_f64(args.duration_secs),
+                    pid,
                 )
                 .await?;
                 workers.splice(0..0, back);
@@ -664,9 +666,11 @@ async fn make_workers(
     let mut workers = Vec::with_capacity(n);
     for user in users {
         let client = KettleClient::connect(rpc).await;
+        let signer = FastSigner::new(&user).map_err(|e| eyre!("signer of a user: {e}"))?;
         let mut worker = Worker {
             client,
             user,
+            signer,
             nonce: 0,
             last_hash: None,
         };
@@ -699,9 +703,15 @@ async fn measure(
     target: &Arc<Target>,
     warmup: Duration,
     duration: Duration,
+    kettle_pid: Option<u32>,
 ) -> eyre::Result<(Vec<Worker>, WorkloadStats)> {
     let measure_from = Instant::now() + warmup;
     let end = measure_from + duration;
+    // CPU of both processes at the start of the measured window.
+    let cpu_at_start = tokio::spawn(async move {
+        tokio::time::sleep_until(measure_from).await;
+        (kettle_pid.and_then(cpu_secs), cpu_secs(std::process::id()))
+    });
     let tasks: Vec<_> = workers
         .into_iter()
         .map(|mut worker| {
@@ -756,11 +766,35 @@ async fn measure(
             }
         }
     }
+    let (kettle_start, client_start) = cpu_at_start
+        .await
+        .map_err(|e| eyre!("the CPU sampler panicked: {e}"))?;
+    let kettle_cpu = kettle_pid
+        .and_then(cpu_secs)
+        .zip(kettle_start)
+        .map(|(end, start)| end - start);
+    let client_cpu = cpu_secs(std::process::id())
+        .zip(client_start)
+        .map(|(end, start)| end - start);
     let window = last_end.saturating_duration_since(measure_from);
     Ok((
         workers,
-        WorkloadStats::new(workload, latencies, window, errors, first_error),
+        WorkloadStats::new(workload, latencies, window, errors, first_error)
+            .with_cpu(kettle_cpu, client_cpu),
     ))
+}
+
+/// User + system CPU seconds process `pid` has used (all its threads), from `/proc`.
+fn cpu_secs(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which may contain spaces): state is field 3, utime 14,
+    // stime 15.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    // SAFETY: sysconf has no preconditions.
+    let per_sec = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    (per_sec > 0).then(|| ticks as f64 / per_sec as f64)
 }
 
 /// Samples the kettle's `VmRSS` every second in the background.
@@ -841,6 +875,19 @@ fn parse_status_kib(status: &str, field: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_own_cpu_time() {
+        let before = cpu_secs(std::process::id()).expect("own /proc stat");
+        let spin = Instant::now();
+        let mut x = 0u64;
+        while spin.elapsed() < Duration::from_millis(100) {
+            x = x.wrapping_add(std::hint::black_box(1));
+        }
+        let after = cpu_secs(std::process::id()).expect("own /proc stat");
+        assert!(x > 0 && after > before, "{before} -> {after}");
+        assert_eq!(cpu_secs(u32::MAX), None);
+    }
 
     #[test]
     fn parses_proc_status() {

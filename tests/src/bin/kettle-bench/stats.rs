@@ -52,6 +52,14 @@ pub struct WorkloadStats {
     pub mean_ms: f64,
     /// Maximum, ms.
     pub max_ms: f64,
+    /// CPU time the kettle process spent per measured request, ms (user + system, all
+    /// threads); `None` when the kettle's process id is unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kettle_cpu_ms: Option<f64>,
+    /// CPU time the load generator itself spent per measured request, ms: it shares the
+    /// machine with the kettle, so this is CPU the kettle could not use.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_cpu_ms: Option<f64>,
 }
 
 impl WorkloadStats {
@@ -88,12 +96,24 @@ impl WorkloadStats {
             p99_ms: ms(percentile(&latencies, 0.99)),
             mean_ms,
             max_ms: ms(latencies.last().copied().unwrap_or_default()),
+            kettle_cpu_ms: None,
+            client_cpu_ms: None,
         }
     }
 
-    /// One line: rate, percentiles, errors.
+    /// Sets the CPU time per request from the CPU seconds the kettle and the load generator
+    /// used over the measured window.
+    pub fn with_cpu(mut self, kettle_secs: Option<f64>, client_secs: Option<f64>) -> Self {
+        let per_request =
+            |secs: f64| (self.requests > 0).then(|| secs * 1e3 / self.requests as f64);
+        self.kettle_cpu_ms = kettle_secs.and_then(per_request);
+        self.client_cpu_ms = client_secs.and_then(per_request);
+        self
+    }
+
+    /// One line: rate, percentiles, errors, CPU per request when known.
     pub fn line(&self) -> String {
-        format!(
+        let mut line = format!(
             "{:<22} {:>9.1} req/s  p50 {:>8.2} ms  p90 {:>8.2} ms  p99 {:>8.2} ms  ({} requests, {} errors)",
             self.workload.label(),
             self.req_per_sec,
@@ -102,7 +122,14 @@ impl WorkloadStats {
             self.p99_ms,
             self.requests,
             self.errors
-        )
+        );
+        if let Some(k) = self.kettle_cpu_ms {
+            line.push_str(&format!("  cpu/req: kettle {k:.3} ms"));
+        }
+        if let Some(c) = self.client_cpu_ms {
+            line.push_str(&format!(", client {c:.3} ms"));
+        }
+        line
     }
 }
 
@@ -292,9 +319,9 @@ impl Report {
             self.rounds, self.gas, self.duration_secs, self.warmup_secs
         );
         out.push_str(
-            "| concurrency | workload | req/s | ÷ eth_call | p50 ms | p90 ms | p99 ms | errors |\n",
+            "| concurrency | workload | req/s | ÷ eth_call | p50 ms | p90 ms | p99 ms | kettle CPU ms/req | errors |\n",
         );
-        out.push_str("|---:|---|---:|---:|---:|---:|---:|---:|\n");
+        out.push_str("|---:|---|---:|---:|---:|---:|---:|---:|---:|\n");
         for level in &self.levels {
             for w in &level.workloads {
                 let ratio = match w.workload {
@@ -305,7 +332,7 @@ impl Report {
                 };
                 let _ = writeln!(
                     out,
-                    "| {} | {} | {:.1} | {} | {:.2} | {:.2} | {:.2} | {} |",
+                    "| {} | {} | {:.1} | {} | {:.2} | {:.2} | {:.2} | {} | {} |",
                     level.concurrency,
                     w.workload.label(),
                     w.req_per_sec,
@@ -313,6 +340,8 @@ impl Report {
                     w.p50_ms,
                     w.p90_ms,
                     w.p99_ms,
+                    w.kettle_cpu_ms
+                        .map_or_else(|| "—".to_owned(), |c| format!("{c:.3}")),
                     w.errors
                 );
             }
@@ -321,7 +350,7 @@ impl Report {
             let w = &soak.stats;
             let _ = writeln!(
                 out,
-                "| {} (soak, {:.0} s) | {} | {:.1} | — | {:.2} | {:.2} | {:.2} | {} |",
+                "| {} (soak, {:.0} s) | {} | {:.1} | — | {:.2} | {:.2} | {:.2} | {} | {} |",
                 soak.concurrency,
                 soak.secs,
                 w.workload.label(),
@@ -329,6 +358,8 @@ impl Report {
                 w.p50_ms,
                 w.p90_ms,
                 w.p99_ms,
+                w.kettle_cpu_ms
+                    .map_or_else(|| "—".to_owned(), |c| format!("{c:.3}")),
                 w.errors
             );
         }
