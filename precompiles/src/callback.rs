@@ -225,9 +225,12 @@ mod tests {
 #[cfg(test)]
 mod fuzz {
     use super::*;
+    use crate::fuzz_support;
     use proptest::prelude::*;
 
     proptest! {
+        #![proptest_config(fuzz_support::proptest_config!("precompiles/callback-proptest", 4))]
+
         #[test]
         fn decoders_never_panic(data in proptest::collection::vec(any::<u8>(), 0..300)) {
             let _ = callback_calldata(&data);

@@ -93,6 +93,11 @@ pub mod stack;
 pub mod standalone;
 pub mod store;
 
+/// The fuzz harness (budget `KETTLE_FUZZ_CASES`, seed `KETTLE_FUZZ_SEED`) of the unit tests.
+#[cfg(test)]
+#[path = "../../tests/fuzz/support.rs"]
+mod fuzz_support;
+
 pub use builtin::crypto::BLS_DST;
 pub use context::{BlockContext, KettleContext, PREVRANDAO};
 pub use error::PrecompileError;

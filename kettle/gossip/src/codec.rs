@@ -218,3 +218,6 @@ impl libp2p::request_response::Codec for KettleCodec {
         }
     }
 }
+
+#[cfg(test)]
+mod fuzz;

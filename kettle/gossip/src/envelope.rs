@@ -346,6 +346,7 @@ impl Verifier {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fuzz_support;
     use proptest::prelude::*;
 
     const NOW: u64 = 1_700_000_000_000;
@@ -474,6 +475,8 @@ mod tests {
     }
 
     proptest! {
+        #![proptest_config(fuzz_support::proptest_config!("gossip/envelope-proptest", 8))]
+
         #[test]
         fn decoder_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
             let _ = Envelope::decode(&bytes, 4096);

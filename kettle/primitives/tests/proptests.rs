@@ -1,7 +1,17 @@
 //! Property tests: encode/decode round trips for arbitrary field values, sign-then-recover,
-//! and robustness of the decoders against corrupted, truncated, extended and random input.
+//! and robustness of the decoders against corrupted, truncated, extended and random input:
+//! every raw transaction type a kettle accepts (`0x43`, `0x50`, legacy, `0x01`–`0x04`).
+//! Budget and seed: `KETTLE_FUZZ_CASES`, `KETTLE_FUZZ_SEED` (see `tests/fuzz/support.rs`).
 
-use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope, TxLegacy};
+#[path = "../../../tests/fuzz/support.rs"]
+mod fuzz_support;
+
+#[global_allocator]
+static ALLOC: fuzz_support::TrackingAlloc = fuzz_support::TrackingAlloc;
+
+use alloy_consensus::{
+    SignableTransaction, TxEip1559, TxEip2930, TxEip4844, TxEip7702, TxEnvelope, TxLegacy,
+};
 use alloy_eips::eip2718::Encodable2718;
 use alloy_primitives::{Address, Bytes, TxKind, B256, U256};
 use alloy_rlp::Encodable;
@@ -190,6 +200,8 @@ fn decode_everywhere(raw: &[u8]) {
 // ---------- properties ----------
 
 proptest! {
+    #![proptest_config(fuzz_support::proptest_config!("primitives/properties", 8))]
+
     #[test]
     fn record_rlp_roundtrip(record in any_record()) {
         let encoded = alloy_rlp::encode(&record);
@@ -242,7 +254,7 @@ proptest! {
 
 proptest! {
     // Signing is slow in unoptimised builds; fewer cases suffice for these.
-    #![proptest_config(ProptestConfig::with_cases(48))]
+    #![proptest_config(fuzz_support::proptest_config!("primitives/signing", 40))]
 
     #[test]
     fn sign_then_recover(
@@ -287,29 +299,11 @@ proptest! {
     }
 }
 
-// ---------- deterministic fuzzing ----------
+// ---------- campaign over every accepted type ----------
 
-/// xorshift64* (deterministic, no dependency).
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-
-    fn byte(&mut self) -> u8 {
-        self.next() as u8
-    }
-}
-
-/// Valid encodings to corrupt: every vector's raw 0x43, a 0x50, a 1559 and a legacy tx.
+/// Valid encodings to damage: every vector's raw `0x43`, a `0x50`, and signed Ethereum
+/// transactions of every type the envelope hands to alloy (legacy with and without
+/// EIP-155, `0x01`, `0x02`, `0x03`, `0x04`).
 fn corpus() -> Vec<Vec<u8>> {
     let fixture: serde_json::Value =
         serde_json::from_str(include_str!("fixtures/ccr.json")).expect("json");
@@ -327,109 +321,199 @@ fn corpus() -> Vec<Vec<u8>> {
         .into_signed(&user)
         .expect("sign");
     corpus.push(tx.encoded());
-    let eip1559 = TxEip1559 {
-        chain_id: 16_813_125,
-        gas_limit: 21_000,
-        to: TxKind::Call(Address::with_last_byte(2)),
-        input: Bytes::from_static(&[1, 2, 3]),
-        ..Default::default()
+
+    const CHAIN: u64 = 16_813_125;
+    let to = Address::with_last_byte(2);
+    let access_list = alloy_eips::eip2930::AccessList(vec![alloy_eips::eip2930::AccessListItem {
+        address: to,
+        storage_keys: vec![B256::with_last_byte(1), B256::with_last_byte(2)],
+    }]);
+    fn signed<T: SignableTransaction<alloy_primitives::Signature>>(
+        user: &PrivateKeySigner,
+        tx: T,
+    ) -> Vec<u8>
+    where
+        TxEnvelope: From<alloy_consensus::Signed<T>>,
+    {
+        let sig = user.sign_hash_sync(&tx.signature_hash()).expect("sign");
+        TxEnvelope::from(tx.into_signed(sig)).encoded_2718()
+    }
+    corpus.push(signed(
+        &user,
+        TxLegacy {
+            chain_id: Some(CHAIN),
+            gas_limit: 21_000,
+            to: TxKind::Call(to),
+            ..Default::default()
+        },
+    ));
+    corpus.push(signed(
+        &user,
+        TxLegacy {
+            chain_id: None,
+            gas_limit: 60_000,
+            to: TxKind::Create,
+            input: Bytes::from_static(&[0x60, 0x00, 0xf3]),
+            ..Default::default()
+        },
+    ));
+    corpus.push(signed(
+        &user,
+        TxEip2930 {
+            chain_id: CHAIN,
+            gas_limit: 30_000,
+            to: TxKind::Call(to),
+            access_list: access_list.clone(),
+            input: Bytes::from_static(&[9; 40]),
+            ..Default::default()
+        },
+    ));
+    corpus.push(signed(
+        &user,
+        TxEip1559 {
+            chain_id: CHAIN,
+            gas_limit: 21_000,
+            to: TxKind::Call(to),
+            input: Bytes::from_static(&[1, 2, 3]),
+            access_list: access_list.clone(),
+            ..Default::default()
+        },
+    ));
+    corpus.push(signed(
+        &user,
+        TxEip4844 {
+            chain_id: CHAIN,
+            gas_limit: 21_000,
+            to,
+            blob_versioned_hashes: vec![B256::with_last_byte(1); 2],
+            max_fee_per_blob_gas: 7,
+            ..Default::default()
+        },
+    ));
+    let auth = alloy_eips::eip7702::Authorization {
+        chain_id: U256::from(CHAIN),
+        address: to,
+        nonce: 3,
     };
-    let sig = user
-        .sign_hash_sync(&eip1559.signature_hash())
-        .expect("sign");
-    corpus.push(TxEnvelope::from(eip1559.into_signed(sig)).encoded_2718());
-    let legacy = TxLegacy {
-        chain_id: Some(16_813_125),
-        gas_limit: 21_000,
-        ..Default::default()
-    };
-    let sig = user.sign_hash_sync(&legacy.signature_hash()).expect("sign");
-    corpus.push(TxEnvelope::from(legacy.into_signed(sig)).encoded_2718());
+    let auth_sig = user
+        .sign_hash_sync(&auth.signature_hash())
+        .expect("sign authorization");
+    corpus.push(signed(
+        &user,
+        TxEip7702 {
+            chain_id: CHAIN,
+            gas_limit: 50_000,
+            to,
+            authorization_list: vec![auth.into_signed(auth_sig)],
+            ..Default::default()
+        },
+    ));
     corpus
 }
 
-#[test]
-fn ten_thousand_random_and_corrupted_inputs() {
-    const ROUNDS: usize = 10_000;
-    const FIRST_BYTES: [u8; 10] = [0x43, 0x50, 0x42, 0x02, 0x01, 0x00, 0x7f, 0xc0, 0xf8, 0xf9];
-    let corpus = corpus();
-    let mut rng = XorShift(0x5EED_CAFE_F00D_BEEF);
-    let (mut ok, mut errors) = (0usize, std::collections::BTreeMap::<String, usize>::new());
+/// First bytes worth trying on random input: SUAVE types, the record type, Ethereum types,
+/// unsupported types and RLP list headers (legacy).
+const FIRST_BYTES: [u8; 13] = [
+    0x43, 0x50, 0x42, 0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x7f, 0xc0, 0xf8, 0xf9,
+];
 
-    for round in 0..ROUNDS {
-        let input: Vec<u8> = match round % 4 {
-            // pure random bytes behind a plausible first byte
-            0 => {
-                let len = rng.below(300);
-                let mut v: Vec<u8> = (0..len).map(|_| rng.byte()).collect();
-                if let Some(first) = v.first_mut() {
-                    *first = FIRST_BYTES[rng.below(FIRST_BYTES.len())];
-                }
-                v
-            }
-            // 1-8 random point mutations of a valid encoding
-            1 => {
-                let mut v = corpus[rng.below(corpus.len())].clone();
-                for _ in 0..=rng.below(8) {
-                    let at = rng.below(v.len());
-                    v[at] = rng.byte();
-                }
-                v
-            }
-            // truncation or extension
-            2 => {
-                let mut v = corpus[rng.below(corpus.len())].clone();
-                if rng.below(2) == 0 {
-                    v.truncate(rng.below(v.len()));
-                } else {
-                    for _ in 0..=rng.below(16) {
-                        v.push(rng.byte());
-                    }
-                }
-                v
-            }
-            // splice: a random window replaced by random bytes of another length
+#[test]
+fn fuzz_typed_transaction_decoding() {
+    let corpus = corpus();
+    for raw in &corpus {
+        assert!(
+            SuaveTxEnvelope::decode(raw).is_ok(),
+            "corpus entry 0x{}",
+            hex(raw)
+        );
+    }
+    let mut errors = std::collections::BTreeMap::<String, usize>::new();
+    let outcomes = fuzz_support::Campaign::new("primitives/typed-tx", 2).run(|case| {
+        let rng = &mut case.rng;
+        let input = match rng.below(8) {
+            0 => fuzz_support::random_input(rng, 300, &FIRST_BYTES),
+            1 => rng.pick(&corpus).clone(),
             _ => {
-                let base = &corpus[rng.below(corpus.len())];
-                let start = rng.below(base.len());
-                let end = (start + rng.below(12)).min(base.len());
-                let mut v = base[..start].to_vec();
-                for _ in 0..rng.below(12) {
-                    v.push(rng.byte());
-                }
-                v.extend_from_slice(&base[end..]);
-                v
+                let base = rng.pick(&corpus).clone();
+                fuzz_support::mutate(rng, &base, &corpus)
             }
         };
-
-        let outcome = std::panic::catch_unwind(|| {
-            decode_everywhere(&input);
-            SuaveTxEnvelope::decode(&input).map(|env| {
+        case.record(&input);
+        decode_everywhere(&input);
+        match SuaveTxEnvelope::decode(&input) {
+            Ok(env) => {
+                // Every accepted input goes through recovery too (may fail, never panic).
                 let _ = env.recover_signer(16_813_125);
-            })
-        });
-        match outcome {
-            Ok(Ok(())) => ok += 1,
-            Ok(Err(e)) => {
-                let kind = format!("{e:?}");
-                let kind = kind
-                    .split(['(', ' ', '{'])
-                    .next()
-                    .unwrap_or_default()
-                    .to_owned();
-                *errors.entry(kind).or_default() += 1;
+                let _ = env.tx_hash();
+                match env {
+                    SuaveTxEnvelope::ConfidentialRequest(_) => "0x43",
+                    SuaveTxEnvelope::Suave(_) => "0x50",
+                    SuaveTxEnvelope::Ethereum(_) => "ethereum",
+                }
             }
-            Err(_) => panic!(
-                "decoder panicked on 0x{}",
-                alloy_primitives::hex::encode(&input)
-            ),
+            Err(e) => {
+                let kind = format!("{e:?}");
+                let kind = kind.split(['(', ' ', '{']).next().unwrap_or_default();
+                *errors.entry(kind.to_owned()).or_default() += 1;
+                "error"
+            }
         }
+    });
+    println!("typed-tx errors by kind: {errors:?}");
+    for kind in ["0x43", "0x50", "ethereum", "error"] {
+        assert!(outcomes.contains_key(kind), "{outcomes:?}");
     }
-    println!("fuzzed {ROUNDS} inputs: {ok} decoded, errors by kind: {errors:?}");
-    assert_eq!(ok + errors.values().sum::<usize>(), ROUNDS);
     assert!(
         errors.len() >= 5,
         "expected a variety of typed errors, got {errors:?}"
+    );
+}
+
+fn hex(bytes: &[u8]) -> String {
+    alloy_primitives::hex::encode(bytes)
+}
+
+/// RLP headers claiming 2^31 to 2^64 bytes behind every type byte are refused at once,
+/// without allocating what they claim; so is anything above `MAX_ENCODED_TX_BYTES`.
+#[test]
+fn huge_length_prefixes_are_refused_quickly() {
+    let start = std::time::Instant::now();
+    for claim in fuzz_support::HUGE_LENGTHS {
+        for list in [true, false] {
+            let header = fuzz_support::rlp_huge_header(list, claim);
+            for ty in [
+                None,
+                Some(0x43),
+                Some(0x50),
+                Some(0x01),
+                Some(0x02),
+                Some(0x03),
+                Some(0x04),
+            ] {
+                let mut raw: Vec<u8> = ty.into_iter().collect();
+                raw.extend_from_slice(&header);
+                raw.extend_from_slice(&[0x80; 40]);
+                assert!(SuaveTxEnvelope::decode(&raw).is_err(), "0x{}", hex(&raw));
+                decode_everywhere(&raw);
+            }
+        }
+    }
+    // A valid request whose data item claims 2^32 bytes.
+    let mut raw = corpus()[0].clone();
+    let at = raw.len() / 2;
+    raw.splice(at..at, fuzz_support::rlp_huge_header(false, 1 << 32));
+    assert!(SuaveTxEnvelope::decode(&raw).is_err());
+    assert!(
+        fuzz_support::largest_alloc() < 1 << 20,
+        "{}",
+        fuzz_support::largest_alloc()
+    );
+    let too_big = vec![0x02; kettle_primitives::MAX_ENCODED_TX_BYTES + 1];
+    assert!(SuaveTxEnvelope::decode(&too_big).is_err());
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(2),
+        "{:?}",
+        start.elapsed()
     );
 }
 

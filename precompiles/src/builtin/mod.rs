@@ -137,6 +137,7 @@ mod tests {
     //! caller stack, returns `Ok` or `Err` and never panics.
 
     use super::*;
+    use crate::fuzz_support;
     use crate::store::{memory::MemoryStore, ConfidentialStore, StoreLimits, StoreWriteSet};
     use alloy_primitives::FixedBytes;
     use kettle_contracts::precompiles::SuavePrecompiles as abi;
@@ -288,6 +289,8 @@ mod tests {
     }
 
     proptest! {
+        #![proptest_config(fuzz_support::proptest_config!("precompiles/builtin-proptest", 4))]
+
         #[test]
         fn arbitrary_input_never_panics(
             address in any_precompile(),
