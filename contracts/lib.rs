@@ -31,6 +31,8 @@
 //! | [`keccak_loop`] | `KeccakLoop` | `contracts/test/KeccakLoop.sol` |
 //! | [`network_suapp`] | `NetworkSuapp` | `contracts/test/NetworkSuapp.sol` |
 //! | [`cluster_store`] | `ClusterStore` | `contracts/test/ClusterStore.sol` |
+//! | [`access_caller`] | `AccessCaller` | `contracts/test/AccessCaller.sol` |
+//! | [`crash_store`] | `CrashStore` | `contracts/test/CrashStore.sol` |
 //!
 //! Each module holds what `sol!` generates for the artifact: a module named after the contract
 //! with its calls, events, errors, the structs it uses (grouped under a `Suave` sub-module when
@@ -298,6 +300,34 @@ pub mod cluster_store {
     );
 }
 
+/// Bindings of the test contract `AccessCaller` (`contracts/test/AccessCaller.sol`), the caller
+/// chains of the access-control matrix tests: every `SuaveAbiCheck` function (each Suave
+/// function as an external call) plus `hop(next, data, delegate)`, which calls or
+/// delegatecalls the next link and returns its return data unchanged.
+pub mod access_caller {
+    // See `precompiles`: generated user-defined value types carry no documentation.
+    #![allow(missing_docs)]
+    alloy_sol_types::sol!(
+        #[sol(all_derives)]
+        AccessCaller,
+        "out/AccessCaller.json"
+    );
+}
+
+/// Bindings of the test SUAPP `CrashStore` (`contracts/test/CrashStore.sol`), used by the
+/// crash test of `kettle-tests`: `write(cond, records, keys)` creates `records` records of
+/// `keys` values each in one request (tagged with the confidential inputs) and returns the
+/// calldata of `onWritten(tag, cond, ids)` (emits `Written`); `audit(cond)` lists the records of
+/// a condition through `fetchDataRecords` and checks every value; `bump(by)` is plain on-chain
+/// state.
+pub mod crash_store {
+    alloy_sol_types::sol!(
+        #[sol(all_derives)]
+        CrashStore,
+        "out/CrashStore.json"
+    );
+}
+
 /// `error PeekerReverted(address, bytes)`: how Suave.sol reports a failed precompile call.
 pub use suave::Suave::PeekerReverted;
 
@@ -343,6 +373,10 @@ pub struct Artifact {
 /// and the directory in sync.
 pub const ARTIFACTS: &[Artifact] = &[
     Artifact {
+        name: "AccessCaller",
+        json: include_str!("out/AccessCaller.json"),
+    },
+    Artifact {
         name: "Auction",
         json: include_str!("out/Auction.json"),
     },
@@ -357,6 +391,10 @@ pub const ARTIFACTS: &[Artifact] = &[
     Artifact {
         name: "ClusterStore",
         json: include_str!("out/ClusterStore.json"),
+    },
+    Artifact {
+        name: "CrashStore",
+        json: include_str!("out/CrashStore.json"),
     },
     Artifact {
         name: "Custody",
