@@ -16,7 +16,12 @@
 //!    reason first (SUAVE-COMPAT §3.6.4). Other opcodes are untouched, so the check costs
 //!    nothing outside `SSTORE`; writes into other contracts (e.g. created during the run) are
 //!    allowed and discarded with the rest of the state.
-//! 3. **SUAVE fork rules.** Spec [`SPEC`] (Shanghai opcode table: `PUSH0`, EIP-3860 for
+//! 3. **Deadline.** A confidential run may carry a wall-clock deadline
+//!    ([`SuaveEvm::with_deadline`]): `JUMP` and `JUMPI` are then replaced by versions that read
+//!    the clock every [`DEADLINE_CHECK_INTERVAL`] jumps and stop the run with a fatal error once
+//!    it has passed. Every loop jumps, so a loop that gas alone would let run for long (slow
+//!    precompiles in a loop, a huge gas limit) ends soon after the deadline.
+//! 4. **SUAVE fork rules.** Spec [`SPEC`] (Shanghai opcode table: `PUSH0`, EIP-3860 for
 //!    `CREATE`/`CREATE2`, no Cancun opcodes), but the coinbase is not pre-warmed (EIP-3651 is
 //!    off on SUAVE chains); the warm set holds the 25 SUAVE precompile addresses.
 //!    `PREVRANDAO` (`0x44`) returns [`crate::context::PREVRANDAO`].
@@ -25,10 +30,13 @@
 //! requests, which never create contracts): revm applies Shanghai's transaction-level
 //! initcode rules (EIP-3860 size limit and intrinsic word gas) to creation transactions.
 
+use std::time::Instant;
+
 use revm::{
-    bytecode::opcode::SSTORE,
+    bytecode::opcode::{JUMP, JUMPI, SSTORE},
     context::{BlockEnv, CfgEnv, Context, ContextSetters, ContextTr, Evm, Journal, TxEnv},
     context_interface::{
+        context::ContextError,
         result::{EVMError, ExecResultAndState, ExecutionResult, HaltReason, InvalidTransaction},
         transaction::{AccessListItemTr, TransactionType},
         JournalTr, Transaction,
@@ -40,11 +48,14 @@ use revm::{
         ItemOrResult, PrecompileProvider,
     },
     interpreter::{
-        instructions::host::{sstore_default_gas_accounting, sstore_with_gas_accounting},
+        instructions::{
+            control,
+            host::{sstore_default_gas_accounting, sstore_with_gas_accounting},
+        },
         interpreter::EthInterpreter,
         interpreter_action::FrameInput,
         interpreter_types::RuntimeFlag,
-        Instruction, InstructionContext, InstructionExecResult,
+        Instruction, InstructionContext, InstructionExecResult, InstructionResult,
     },
     primitives::{hardfork::SpecId, Address, AddressMap, HashSet, StorageKey, U256},
     state::EvmState,
@@ -65,7 +76,22 @@ pub struct StorageGuard {
     pub protected: Option<Address>,
     /// Whether an `SSTORE` into `protected` was executed.
     pub written: bool,
+    /// Wall-clock deadline of the run (confidential requests with a time limit): checked at
+    /// every [`DEADLINE_CHECK_INTERVAL`]-th `JUMP`/`JUMPI`, so every loop is bounded.
+    pub deadline: Option<Instant>,
+    /// Whether the run was stopped because `deadline` passed.
+    pub timed_out: bool,
+    /// Jumps executed since the last clock read.
+    jumps: u32,
 }
+
+/// Jumps between two reads of the clock when a deadline is set: a clock read costs about
+/// as much as a few dozen cheap instructions, so this keeps the check's cost negligible while
+/// loops, including ones around slow precompile calls, still stop soon after the deadline.
+pub const DEADLINE_CHECK_INTERVAL: u32 = 256;
+
+/// The `EVMError::Custom` message of a run stopped at its deadline.
+pub(crate) const DEADLINE_MESSAGE: &str = "execution time limit reached";
 
 /// The revm context type of the MEVM.
 pub type SuaveContext<DB> = Context<BlockEnv, TxEnv, CfgEnv, DB, Journal<DB>, StorageGuard>;
@@ -140,7 +166,7 @@ impl<'r, DB: Database> SuaveEvm<'r, DB> {
             .with_block(block.to_block_env());
         ctx.chain = StorageGuard {
             protected,
-            written: false,
+            ..StorageGuard::default()
         };
         let mut instructions = EthInstructions::new_mainnet_with_spec(SPEC);
         if protected.is_some() {
@@ -150,6 +176,16 @@ impl<'r, DB: Database> SuaveEvm<'r, DB> {
         Self {
             inner: Evm::new(ctx, instructions, precompiles),
         }
+    }
+
+    /// Stops the run with a fatal error (`EVMError::Custom`) at the first loop iteration after
+    /// `deadline`; [`StorageGuard::timed_out`] then tells why the run failed.
+    pub(crate) fn with_deadline(mut self, deadline: Instant) -> Self {
+        self.inner.ctx.chain.deadline = Some(deadline);
+        let table = self.inner.instruction.instruction_table_mut();
+        table[usize::from(JUMP)] = Instruction::new(timed_jump::<DB>);
+        table[usize::from(JUMPI)] = Instruction::new(timed_jumpi::<DB>);
+        self
     }
 
     /// The precompile provider (caller stack, confidential state).
@@ -193,6 +229,46 @@ fn guarded_sstore<DB: Database>(
         }
         Ok(())
     })
+}
+
+/// Counts a jump; every [`DEADLINE_CHECK_INTERVAL`]-th one reads the clock. Past the
+/// deadline it records the timeout in the context's error slot (which revm turns into
+/// `EVMError::Custom` before looking at the halt) and returns `true`.
+fn deadline_passed<DB: Database>(host: &mut SuaveContext<DB>) -> bool {
+    let Some(deadline) = host.chain.deadline else {
+        return false;
+    };
+    host.chain.jumps += 1;
+    if host.chain.jumps < DEADLINE_CHECK_INTERVAL {
+        return false;
+    }
+    host.chain.jumps = 0;
+    if Instant::now() < deadline {
+        return false;
+    }
+    host.chain.timed_out = true;
+    *host.error() = Err(ContextError::Custom(DEADLINE_MESSAGE.to_owned()));
+    true
+}
+
+/// `JUMP` with the deadline check.
+fn timed_jump<DB: Database>(
+    ctx: InstructionContext<'_, SuaveContext<DB>, EthInterpreter>,
+) -> InstructionExecResult {
+    if deadline_passed(ctx.host) {
+        return Err(InstructionResult::FatalExternalError);
+    }
+    control::jump(ctx)
+}
+
+/// `JUMPI` with the deadline check.
+fn timed_jumpi<DB: Database>(
+    ctx: InstructionContext<'_, SuaveContext<DB>, EthInterpreter>,
+) -> InstructionExecResult {
+    if deadline_passed(ctx.host) {
+        return Err(InstructionResult::FatalExternalError);
+    }
+    control::jumpi(ctx)
 }
 
 impl<'r, DB: Database> EvmTr for SuaveEvm<'r, DB> {

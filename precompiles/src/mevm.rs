@@ -130,6 +130,13 @@ pub enum MevmError {
     /// revm failed internally; a bug, not a property of the request.
     #[error("internal EVM error: {0}")]
     Internal(String),
+    /// The run was still executing when its wall-clock limit ([`Mevm::with_time_limit`])
+    /// passed, and was stopped.
+    #[error("execution time limit reached: the run was stopped after {limit_ms} ms")]
+    TimedOut {
+        /// The limit, in milliseconds.
+        limit_ms: u64,
+    },
 }
 
 fn revert_message(peeker: Option<&PeekerRevert>) -> String {
@@ -149,6 +156,26 @@ impl MevmError {
             _ => None,
         }
     }
+
+    /// The error as a log line may show it: a revert keeps the failed precompile but not its
+    /// message or the revert data (SUAPP code and precompile errors can put confidential
+    /// inputs or stored values there; the request's sender still gets them over RPC).
+    pub fn redacted(&self) -> String {
+        match self {
+            Self::Reverted {
+                peeker: Some(p), ..
+            } => format!(
+                "execution reverted: precompile '{}' reverted (message of {} bytes withheld)",
+                p.precompile.to_checksum(None),
+                p.message.len()
+            ),
+            Self::Reverted { output, .. } => format!(
+                "execution reverted ({} bytes of revert data withheld)",
+                output.len()
+            ),
+            other => other.to_string(),
+        }
+    }
 }
 
 /// The MEVM of one kettle: executes confidential requests. Cheap to build per request.
@@ -157,6 +184,7 @@ pub struct Mevm<'a> {
     store: &'a dyn ConfidentialStore,
     external: Option<&'a dyn ExternalPrecompiles>,
     store_limits: StoreLimits,
+    time_limit: Option<std::time::Duration>,
 }
 
 impl std::fmt::Debug for Mevm<'_> {
@@ -165,6 +193,7 @@ impl std::fmt::Debug for Mevm<'_> {
             .field("kettle", &self.kettle)
             .field("external", &self.external.is_some())
             .field("store_limits", &self.store_limits)
+            .field("time_limit", &self.time_limit)
             .finish_non_exhaustive()
     }
 }
@@ -179,6 +208,7 @@ impl<'a> Mevm<'a> {
             store,
             external: None,
             store_limits: StoreLimits::default(),
+            time_limit: None,
         }
     }
 
@@ -191,6 +221,15 @@ impl<'a> Mevm<'a> {
     /// Bounds what one request may stage in the store.
     pub fn with_store_limits(mut self, limits: StoreLimits) -> Self {
         self.store_limits = limits;
+        self
+    }
+
+    /// Bounds the wall-clock time of each run: a run still executing `limit` after it started
+    /// is stopped at its next loop iteration and fails with [`MevmError::TimedOut`]. (A
+    /// precompile call in progress, e.g. an HTTP request, finishes first; those have their
+    /// own timeouts.)
+    pub fn with_time_limit(mut self, limit: std::time::Duration) -> Self {
+        self.time_limit = Some(limit);
         self
     }
 
@@ -220,7 +259,7 @@ impl<'a> Mevm<'a> {
                 writes = outcome.store_writes.writes.len(),
                 "confidential request succeeded"
             ),
-            Err(err) => tracing::debug!(error = %err, "confidential request failed"),
+            Err(err) => tracing::debug!(error = %err.redacted(), "confidential request failed"),
         }
         result
     }
@@ -262,6 +301,11 @@ impl<'a> Mevm<'a> {
             Some(to),
             relax,
         );
+        if let Some(limit) = self.time_limit {
+            if let Some(deadline) = std::time::Instant::now().checked_add(limit) {
+                evm = evm.with_deadline(deadline);
+            }
+        }
         let tx = TxEnv {
             tx_type: 0,
             caller: sender,
@@ -277,6 +321,13 @@ impl<'a> Mevm<'a> {
 
         let executed = evm.transact(tx);
         let guard = evm.storage_guard();
+        if guard.timed_out {
+            return Err(MevmError::TimedOut {
+                limit_ms: self
+                    .time_limit
+                    .map_or(0, |l| u64::try_from(l.as_millis()).unwrap_or(u64::MAX)),
+            });
+        }
         let executed = match executed {
             Ok(executed) => executed,
             Err(err) => {
@@ -392,5 +443,47 @@ fn describe_halt(reason: &HaltReason) -> String {
         HaltReason::CallTooDeep => "max call depth exceeded".into(),
         HaltReason::PrecompileErrorWithContext(msg) => msg.clone(),
         other => format!("{other:?}"),
+    }
+}
+
+#[cfg(test)]
+mod redaction_tests {
+    use super::*;
+    use alloy_primitives::{Address, Bytes};
+
+    #[test]
+    fn redacted_errors_show_no_revert_message_or_data() {
+        let secret = b"X-Api-Key sk-123456 (no colon)";
+        let peeker = PeekerRevert {
+            precompile: Address::with_last_byte(2),
+            message: Bytes::from_static(secret),
+        };
+        let with_peeker = MevmError::Reverted {
+            output: Bytes::from_static(secret),
+            gas_used: 1,
+            peeker: Some(peeker),
+        };
+        // The sender's error keeps suave-geth's message; the log line does not.
+        assert!(with_peeker.to_string().contains("sk-123456"));
+        let line = with_peeker.redacted();
+        assert!(!line.contains("sk-123456"), "{line}");
+        assert!(
+            line.contains("0x0000000000000000000000000000000000000002"),
+            "{line}"
+        );
+        let raw = MevmError::Reverted {
+            output: Bytes::from_static(secret),
+            gas_used: 1,
+            peeker: None,
+        };
+        assert_eq!(
+            raw.redacted(),
+            format!(
+                "execution reverted ({} bytes of revert data withheld)",
+                secret.len()
+            )
+        );
+        let other = MevmError::TargetDoesNotExist;
+        assert_eq!(other.redacted(), other.to_string());
     }
 }

@@ -120,8 +120,9 @@ impl<'r> SuavePrecompiles<'r> {
                 PrecompileOutput::new(SUAVE_PRECOMPILE_GAS, bytes, inputs.reservoir)
             }
             Err(err) => {
-                // Messages never carry confidential data (see PrecompileError).
-                tracing::debug!(precompile = name, %address, error = %err, "precompile reverted");
+                // The message goes back to the SUAPP (and its user) only: it can carry
+                // confidential data (an HTTP header or URL built from confidential inputs).
+                tracing::debug!(precompile = name, %address, message_len = err.0.len(), "precompile reverted");
                 PrecompileOutput::revert(SUAVE_PRECOMPILE_GAS, err.revert_data(), inputs.reservoir)
             }
         };

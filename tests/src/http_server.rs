@@ -2,7 +2,7 @@
 //! [`crate::BundleEndpoint`]): one accept thread on `127.0.0.1:<free port>`, one thread per
 //! connection (a slow client cannot stall the others), one request per connection
 //! (`Connection: close`), JSON responses. Each endpoint only supplies what it does with a
-//! request.
+//! request; tests use it directly for one-off servers ([`LoopbackServer::start`]).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -16,7 +16,7 @@ const IO_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A server on a free loopback port running `handle` for every connection; stops on drop.
 #[derive(Debug)]
-pub(crate) struct LoopbackServer {
+pub struct LoopbackServer {
     addr: SocketAddr,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
@@ -25,7 +25,7 @@ pub(crate) struct LoopbackServer {
 impl LoopbackServer {
     /// Binds `127.0.0.1:0` and serves; `name` names the threads. `handle` gets each
     /// connection with read and write timeouts set.
-    pub(crate) fn start(
+    pub fn start(
         name: &str,
         handle: impl Fn(&mut TcpStream) -> std::io::Result<()> + Send + Sync + 'static,
     ) -> Self {
@@ -62,7 +62,7 @@ impl LoopbackServer {
     }
 
     /// The socket address.
-    pub(crate) fn addr(&self) -> SocketAddr {
+    pub fn addr(&self) -> SocketAddr {
         self.addr
     }
 }
@@ -84,16 +84,21 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// One parsed request.
-pub(crate) struct Request {
-    pub(crate) method: String,
-    pub(crate) path: String,
-    pub(crate) headers: Vec<(String, String)>,
-    pub(crate) body: Vec<u8>,
+#[derive(Debug)]
+pub struct Request {
+    /// `GET`, `POST`, …
+    pub method: String,
+    /// The request target (`/path?query`).
+    pub path: String,
+    /// Header lines, in order.
+    pub headers: Vec<(String, String)>,
+    /// The body (de-chunked).
+    pub body: Vec<u8>,
 }
 
 impl Request {
     /// The first header named `name` (case-insensitive).
-    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+    pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
@@ -102,7 +107,7 @@ impl Request {
 }
 
 /// Writes a JSON response with `status` and closes the exchange.
-pub(crate) fn respond(stream: &mut TcpStream, status: u16, body: &str) -> std::io::Result<()> {
+pub fn respond(stream: &mut TcpStream, status: u16, body: &str) -> std::io::Result<()> {
     let reason = match status {
         200 => "OK",
         400 => "Bad Request",
@@ -120,7 +125,7 @@ pub(crate) fn respond(stream: &mut TcpStream, status: u16, body: &str) -> std::i
 
 /// Reads one HTTP/1.1 request: request line, headers, and a body of at most `max_body` bytes
 /// framed by `Content-Length` or `Transfer-Encoding: chunked`.
-pub(crate) fn read_request(stream: &mut TcpStream, max_body: usize) -> Result<Request, String> {
+pub fn read_request(stream: &mut TcpStream, max_body: usize) -> Result<Request, String> {
     let mut reader = BufReader::new(stream);
     let mut line = String::new();
     reader

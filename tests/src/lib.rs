@@ -47,13 +47,14 @@
 //! | `KETTLE_BIN` | the `kettle` binary to start (default: the one next to the test executable) |
 //! | `KETTLE_TEST_LOG` | `1`: echo each kettle's stderr into the test output; a `tracing` filter (`debug`, `kettle_node=trace`): echo it at that level |
 //! | `KETTLE_E2E_SEED`, `KETTLE_CRASH_SEED`, `KETTLE_CLUSTER_SEED` | replay the random choices of `node_e2e` / `crash` / `cluster` (each run prints its seed) |
+//! | `KETTLE_CRASH_ROUNDS` | kill/restart rounds of `crash` (default 50) |
 //!
 //! # The tests
 //!
 //! | file | what it proves |
 //! |---|---|
 //! | `tests/node_e2e.rs` | deploy + `0x43` → `0x50` round trip (EIP-712 and plain signatures), suave-geth JSON forms, state across requests, restart durability, failure paths commit nothing, confidential `eth_call` / `eth_estimateGas`, `cast`-style queries; confidential inputs never reach RPC output or logs |
-//! | `tests/crash.rs` | SIGKILL mid-stream loses no acknowledged `0x50` or record and doubles nothing |
+//! | `tests/crash.rs` | 50 SIGKILLs at random points of mixed traffic (deployments, transfers and calls, multi-record confidential requests, block production at period 0 and 150 ms): after each restart nothing acknowledged is lost or doubled, blocks, transaction, receipt and log indexes agree, nonces have no gaps, state matches the mined transactions, and each request's store records are all there (with every value, listed by `fetchDataRecords`) exactly when its callback is on chain |
 //! | `tests/cluster.rs` | a cluster of 3 kettles ([`Cluster`]): store records replicate only to their allowed stores and never leak the inputs; a late or SIGKILLed kettle catches up exactly (heads, state roots, store cursors); the producer seals every kettle's transactions; forged gossip from a key outside the cluster is dropped |
 //! | `tests/builder.rs` | block building on a real local L1 (hardhat): the `Builder` SUAPP simulates and stores bundles, builds a block the relay accepts (BLS signature, block hash) and the L1 re-mines to the same roots; reverting bundles; builder sessions |
 //! | `tests/cluster_wire.rs` | two in-process kettles: every gossip envelope they send, read in plaintext through the gossip tap, carries replicated store values but never a request's confidential inputs |
@@ -63,6 +64,8 @@
 //! | `tests/suapp_auction.rs` | the `Auction` SUAPP: sealed bids never appear anywhere before settlement, closing early and late bids are refused, the highest (then earliest) bid wins |
 //! | `tests/forge.rs` | `kettle forge` as Foundry's FFI calls it (also as `suave-geth` through a symlink): output format, errors, allow-list, remote mode, `status` |
 //! | `tests/cli_dev.rs` | `kettle deploy` / `kettle request` through the binary: positional and flag forms, `--inputs @file`, decoded events, readable reverts; `console.log` lines carry the request hash |
+//! | `tests/secrets.rs` | key files are created 0600 and refused when others can read them (`kettle key`, `dev`, `run`, client `--key-file`, a config holding a key); at `trace`, no key, confidential input or stored value reaches a kettle's stdout/stderr (raw, hex, base64) or its data directory in plaintext, standalone and in a cluster |
+//! | `tests/limits.rs` | every resource limit over its value against `kettle dev --config` processes (request body, batch, connections, response size, request gas, MEVM wall clock, SUAPP HTTP response size and timeout, transaction size, mempool per sender and total): a clear error, and another client served right after |
 //! | `tests/harness.rs` | the harness itself: start-up failures show stderr, stop/kill/drop end the process, one kettle per data dir |
 
 use std::path::PathBuf;
@@ -70,7 +73,7 @@ use std::path::PathBuf;
 mod bundle_endpoint;
 mod client;
 mod cluster;
-mod http_server;
+pub mod http_server;
 mod l1;
 mod process;
 mod relay;
@@ -86,6 +89,7 @@ pub use cluster::{
     gossip_dropped, gossip_peers, metrics_dropped, store_cursor, store_seq, Cluster,
     ClusterOptions, Head,
 };
+pub use http_server::LoopbackServer;
 pub use l1::{
     free_port, l1_dev_keys, L1Error, L1Node, MineParams, L1_CHAIN_ID, L1_DEV_KEYS, L1_START_TIMEOUT,
 };

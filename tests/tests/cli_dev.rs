@@ -115,6 +115,12 @@ fn deploy_request_events_and_console_log() {
     let hello = deploy(&kettle, "Hello").to_string();
     let key_file = dir.path().join("user.key");
     std::fs::write(&key_file, format!("0x{DEV_USER_KEY}\n")).expect("key file");
+    // Key files that others can read are refused (tests/tests/secrets.rs).
+    std::fs::set_permissions(
+        &key_file,
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .expect("chmod 600");
     let stdout = stdout_ok(&cli(
         &kettle,
         &[

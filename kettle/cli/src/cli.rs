@@ -93,6 +93,7 @@ impl ClientArgs {
     pub fn signing_key(&self) -> eyre::Result<String> {
         use eyre::WrapErr;
         if let Some(path) = &self.key_file {
+            kettle_node::keys::check_private_file(path)?;
             let text = std::fs::read_to_string(path)
                 .wrap_err_with(|| format!("reading the key file {}", path.display()))?;
             return Ok(text.trim().to_owned());
@@ -206,6 +207,10 @@ pub struct DevArgs {
     /// development L1s that do not run them (hardhat).
     #[arg(long, requires = "eth_backend")]
     pub builder_skip_system_calls: bool,
+    /// Start from this configuration file (limits, `[http]`, `[store]`, `[pool]`, …) instead
+    /// of the defaults; the dev preset and these flags (with their defaults) apply on top.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
 }
 
 /// Accepts text shaped like a multiaddr (`/ip4/…/tcp/…`); the node parses it fully.
@@ -244,29 +249,38 @@ pub fn node_config(command: &Command) -> eyre::Result<Option<NodeConfig>> {
         | Command::Genesis(_)
         | Command::Forge(_) => None,
         Command::Dev(args) => {
-            let mut cfg = NodeConfig::dev(args.datadir.clone(), args.http_addr);
+            let base = match &args.config {
+                Some(path) => NodeConfig::from_file(path)?,
+                None => NodeConfig::default(),
+            };
+            let mut cfg = base.into_dev(args.datadir.clone(), args.http_addr);
             cfg.metrics.addr = Some(args.metrics_addr);
             cfg.chain.block_period_ms = args.block_period_ms;
             if let Some(path) = &args.key_file {
                 cfg.dev_keys = false;
                 cfg.key_file = Some(path.clone());
             }
-            cfg.chain.genesis = args.genesis.clone();
+            if args.genesis.is_some() {
+                cfg.chain.genesis = args.genesis.clone();
+            }
             if args.eth_backend.is_some() {
                 cfg.http.eth_backend = args.eth_backend.clone();
             }
-            cfg.builder.coinbase_key = args
-                .builder_coinbase_key
-                .clone()
-                .map(suave_precompiles_network::config::SecretHex);
-            cfg.builder.skip_system_calls = args.builder_skip_system_calls;
-            cfg.gossip = args.p2p_addr.as_ref().map(|listen| GossipSection {
-                listen: listen.clone(),
-                bootstrap: args.bootnodes.clone(),
-                cluster: args.cluster.clone(),
-                producer: args.producer,
-                ..GossipSection::default()
-            });
+            if let Some(key) = &args.builder_coinbase_key {
+                cfg.builder.coinbase_key =
+                    Some(suave_precompiles_network::config::SecretHex(key.clone()));
+            }
+            cfg.builder.skip_system_calls |= args.builder_skip_system_calls;
+            if let Some(listen) = &args.p2p_addr {
+                // The file's gossip limits stay; the membership comes from the flags.
+                cfg.gossip = Some(GossipSection {
+                    listen: listen.clone(),
+                    bootstrap: args.bootnodes.clone(),
+                    cluster: args.cluster.clone(),
+                    producer: args.producer,
+                    ..cfg.gossip.take().unwrap_or_default()
+                });
+            }
             Some(cfg)
         }
         Command::Run(args) => {
@@ -631,6 +645,14 @@ mod tests {
         let file = std::env::temp_dir().join(format!("kettle-key-{}", std::process::id()));
         std::fs::write(&file, "0xcd\n").expect("write");
         let path = file.to_str().expect("utf-8");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            // A key file others can read is refused, naming the fix.
+            let err = args(&["--key-file", path]).signing_key().unwrap_err();
+            assert!(format!("{err:#}").contains("chmod 600"), "{err:#}");
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        }
         assert_eq!(
             args(&["--key", "ab", "--key-file", path])
                 .signing_key()

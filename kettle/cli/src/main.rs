@@ -65,14 +65,15 @@ fn invoked_as_suave_geth() -> bool {
 /// Logs go to stderr so stdout stays machine-readable (`kettle version`, `kettle forge`).
 ///
 /// jsonrpsee's TRACE events print whole request bodies and params, i.e. raw `0x43` requests
-/// with their confidential inputs; they are dropped whatever the filter says, so even
-/// `--log trace` never writes confidential inputs to the log.
+/// with their confidential inputs, and its DEBUG events echo parameters that fail to parse
+/// (a malformed `confidentialInputs`); both are dropped whatever the filter says, so even
+/// `--log trace` never writes confidential inputs to the log (tests/tests/secrets.rs).
 fn init_tracing(filter: &str) {
     use tracing_subscriber::{layer::SubscriberExt, util::SubscriberInitExt, Layer};
     let filter = tracing_subscriber::EnvFilter::try_new(filter)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let no_request_bodies = tracing_subscriber::filter::filter_fn(|meta| {
-        !(*meta.level() == tracing::Level::TRACE && meta.target().starts_with("jsonrpsee"))
+        !(*meta.level() >= tracing::Level::DEBUG && meta.target().starts_with("jsonrpsee"))
     });
     let _ = tracing_subscriber::registry()
         .with(

@@ -5,6 +5,8 @@ use std::time::Duration;
 use alloy_primitives::Address;
 use libp2p::Multiaddr;
 
+pub use crate::rate::RateLimit;
+
 /// Replay protection settings.
 ///
 /// A message is a replay when its `(origin, seq)` pair or its id was already accepted, or
@@ -52,6 +54,9 @@ pub struct GossipConfig {
     pub max_message_bytes: usize,
     /// Replay protection.
     pub replay: ReplayConfig,
+    /// Inbound messages accepted per peer (token bucket); over-rate messages are dropped and
+    /// counted as `rate_limited`.
+    pub rate_limit: RateLimit,
     /// Timeout of one point-to-point request (handshake or store sync).
     pub request_timeout: Duration,
     /// How often disconnected bootstrap peers are redialled.
@@ -71,6 +76,7 @@ impl GossipConfig {
             cluster,
             max_message_bytes: 1024 * 1024,
             replay: ReplayConfig::default(),
+            rate_limit: RateLimit::default(),
             request_timeout: Duration::from_secs(10),
             redial_interval: Duration::from_secs(5),
             idle_connection_timeout: Duration::from_secs(60),
@@ -85,6 +91,9 @@ impl GossipConfig {
         }
         if self.max_message_bytes > 64 * 1024 * 1024 {
             return Err(ConfigError::MessageLimitTooLarge(self.max_message_bytes));
+        }
+        if !self.rate_limit.is_disabled() && self.rate_limit.burst == 0 {
+            return Err(ConfigError::ZeroBurst);
         }
         if self.channel_capacity == 0 {
             return Err(ConfigError::ZeroChannelCapacity);
@@ -113,6 +122,9 @@ pub enum ConfigError {
     /// `max_message_bytes` above 64 MiB.
     #[error("max_message_bytes {0} is above 64 MiB")]
     MessageLimitTooLarge(usize),
+    /// A rate limit with a burst of zero (nothing would ever be accepted).
+    #[error("the message burst must be at least 1 when a message rate is set")]
+    ZeroBurst,
     /// `channel_capacity` is zero.
     #[error("channel_capacity must be at least 1")]
     ZeroChannelCapacity,

@@ -34,11 +34,14 @@ pub enum DropReason {
     NotAllowedStore,
     /// The node did not drain the event channel fast enough.
     ReceiverFull,
+    /// The peer it came from (the forwarding peer, for gossipsub) is over its message rate
+    /// (`GossipConfig::rate_limit`).
+    RateLimited,
 }
 
 impl DropReason {
     /// Every reason, in counter order.
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 11] = [
         Self::Oversized,
         Self::Undecodable,
         Self::WrongChannel,
@@ -49,6 +52,7 @@ impl DropReason {
         Self::Unauthenticated,
         Self::NotAllowedStore,
         Self::ReceiverFull,
+        Self::RateLimited,
     ];
 
     /// The metric label.
@@ -64,6 +68,7 @@ impl DropReason {
             Self::Unauthenticated => "unauthenticated",
             Self::NotAllowedStore => "not_allowed_store",
             Self::ReceiverFull => "receiver_full",
+            Self::RateLimited => "rate_limited",
         }
     }
 
@@ -75,7 +80,7 @@ impl DropReason {
 /// Shared, cheap-to-clone counters of dropped messages.
 #[derive(Debug, Clone, Default)]
 pub struct DropCounters {
-    counts: Arc<[AtomicU64; 10]>,
+    counts: Arc<[AtomicU64; DropReason::ALL.len()]>,
 }
 
 impl DropCounters {

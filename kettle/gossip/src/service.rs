@@ -5,7 +5,7 @@ use std::{
     collections::HashMap,
     future::Future,
     pin::Pin,
-    time::{Duration, SystemTime, UNIX_EPOCH},
+    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 
 use alloy_primitives::{Address, Bytes, B256};
@@ -31,6 +31,7 @@ use crate::{
     envelope::{Envelope, EnvelopeError, MessageKind, Verifier},
     identity::PeerBinding,
     metrics::{DropCounters, DropReason},
+    rate::PeerRateLimiter,
     store_sync::StoreSync,
 };
 
@@ -386,6 +387,8 @@ pub struct GossipService {
     next_seq: u64,
     drops: DropCounters,
     tap: tokio::sync::broadcast::Sender<Envelope>,
+    /// Inbound message rate per peer.
+    rates: PeerRateLimiter,
 }
 
 impl std::fmt::Debug for GossipService {
@@ -472,7 +475,9 @@ impl GossipService {
             config.max_message_bytes,
             config.replay,
         );
+        let rates = PeerRateLimiter::new(config.rate_limit);
         let mut service = Self {
+            rates,
             swarm,
             signer,
             config,
@@ -692,6 +697,7 @@ impl GossipService {
                 num_established: 0,
                 ..
             } => {
+                self.rates.forget(&peer_id);
                 if let Some(kettle) = self.bindings.remove(&peer_id) {
                     if self.peers_by_kettle.get(&kettle) == Some(&peer_id) {
                         self.peers_by_kettle.remove(&kettle);
@@ -705,7 +711,13 @@ impl GossipService {
                 message_id,
                 message,
             })) => {
-                let acceptance = self.on_broadcast(&message.topic, &message.data);
+                // Counted against the peer that forwarded it: that is who floods.
+                let acceptance = if self.rates.allow(propagation_source, Instant::now()) {
+                    self.on_broadcast(&message.topic, &message.data)
+                } else {
+                    self.drop_msg(DropReason::RateLimited);
+                    MessageAcceptance::Ignore
+                };
                 self.swarm
                     .behaviour_mut()
                     .gossipsub
@@ -839,6 +851,15 @@ impl GossipService {
         request: P2pRequest,
         channel: ResponseChannel<P2pResponse>,
     ) {
+        // The handshake is free (once per connection); everything else pays a token.
+        if !matches!(request, P2pRequest::Hello(_)) && !self.rates.allow(peer, Instant::now()) {
+            self.drop_msg(DropReason::RateLimited);
+            let _ = self.swarm.behaviour_mut().p2p.send_response(
+                channel,
+                P2pResponse::Rejected(DropReason::RateLimited.as_str().into()),
+            );
+            return;
+        }
         let response = match request {
             P2pRequest::Hello(binding) => {
                 if self.on_binding(peer, &binding) {

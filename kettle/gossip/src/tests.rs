@@ -12,7 +12,7 @@ use crate::{
     split_by_store,
     store_sync::tests::{record, write},
     BroadcastTopic, DropReason, Envelope, GossipConfig, GossipError, GossipEvent, GossipHandle,
-    GossipService, MessageKind, StoreSync,
+    GossipService, MessageKind, RateLimit, StoreSync,
 };
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -24,6 +24,16 @@ struct Node {
 }
 
 async fn node(key: &PrivateKeySigner, cluster: &[Address], bootstrap: Vec<Multiaddr>) -> Node {
+    node_with(key, cluster, bootstrap, |_| {}).await
+}
+
+/// [`node`] with `tweak` applied to its configuration.
+async fn node_with(
+    key: &PrivateKeySigner,
+    cluster: &[Address],
+    bootstrap: Vec<Multiaddr>,
+    tweak: impl FnOnce(&mut GossipConfig),
+) -> Node {
     let mut config = GossipConfig::new(
         "/ip4/127.0.0.1/tcp/0".parse().expect("addr"),
         cluster.to_vec(),
@@ -31,6 +41,7 @@ async fn node(key: &PrivateKeySigner, cluster: &[Address], bootstrap: Vec<Multia
     config.bootstrap = bootstrap;
     config.max_message_bytes = 4096;
     config.redial_interval = Duration::from_millis(200);
+    tweak(&mut config);
     let (service, handle, events) = GossipService::start(config, key.clone())
         .await
         .expect("start");
@@ -361,4 +372,106 @@ async fn blocks_are_served_to_cluster_kettles_on_request() {
         a.handle.request_blocks(Address::repeat_byte(9), 0, 1).await,
         Err(GossipError::NotConnected(_))
     ));
+}
+
+/// Payloads of the broadcasts received within `d`, with their origin.
+async fn broadcasts(n: &mut Node, d: Duration) -> Vec<(Address, Bytes)> {
+    drain(n, d)
+        .await
+        .into_iter()
+        .filter_map(|e| match e {
+            GossipEvent::Broadcast { envelope, .. } => Some((envelope.origin, envelope.payload)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flooding_or_oversized_peer_is_cut_off_and_the_others_are_still_served() {
+    let (ka, kb, kc) = (
+        PrivateKeySigner::random(),
+        PrivateKeySigner::random(),
+        PrivateKeySigner::random(),
+    );
+    let cluster = [ka.address(), kb.address(), kc.address()];
+    // A accepts 2 messages a second per peer, in bursts of 4.
+    let limit = RateLimit {
+        per_second: 2,
+        burst: 4,
+    };
+    let mut a = node_with(&ka, &cluster, vec![], |c| c.rate_limit = limit).await;
+    let b = node(&kb, &cluster, addrs(&a)).await;
+    let c = node(&kc, &cluster, addrs(&a)).await;
+    wait_connected(&a, &[kb.address(), kc.address()]).await;
+
+    // B floods: 30 messages as fast as it can. A takes the burst and drops the rest.
+    publish_retry(&b, BroadcastTopic::Transactions, b"flood-0").await;
+    for i in 1..30u32 {
+        let payload = Bytes::from(format!("flood-{i}").into_bytes());
+        b.handle
+            .publish(BroadcastTopic::Transactions, payload)
+            .await
+            .expect("publish");
+    }
+    wait_drops(&a, DropReason::RateLimited, 20).await;
+    let from_b = broadcasts(&mut a, Duration::from_millis(300)).await;
+    assert!(
+        !from_b.is_empty() && from_b.len() <= 4 + 2,
+        "A accepted {} of B's 30 messages",
+        from_b.len()
+    );
+    assert!(from_b.iter().all(|(origin, _)| *origin == kb.address()));
+
+    // C has its own bucket: served right away.
+    publish_retry(&c, BroadcastTopic::Transactions, b"from-c").await;
+    assert_eq!(
+        next_broadcast(&mut a).await.payload,
+        Bytes::from_static(b"from-c")
+    );
+
+    // An oversized message from C is dropped; C's next normal message still arrives.
+    let oversized = Envelope::sign(
+        &kc,
+        MessageKind::Transaction,
+        u64::MAX / 2,
+        now_ms(),
+        vec![7u8; 5000].into(),
+    )
+    .expect("sign")
+    .encode();
+    c.handle
+        .publish_raw(BroadcastTopic::Transactions, oversized)
+        .await
+        .expect("publish raw");
+    wait_drops(&a, DropReason::Oversized, 1).await;
+    publish_retry(&c, BroadcastTopic::Transactions, b"after-oversize").await;
+    assert_eq!(
+        next_broadcast(&mut a).await.payload,
+        Bytes::from_static(b"after-oversize")
+    );
+
+    // Once its bucket refilled, B is heard again.
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    publish_retry(&b, BroadcastTopic::Transactions, b"b-again").await;
+    let env = next_broadcast(&mut a).await;
+    assert_eq!(
+        (env.origin, env.payload),
+        (kb.address(), Bytes::from_static(b"b-again"))
+    );
+}
+
+#[test]
+fn a_zero_burst_rate_limit_is_refused() {
+    let mut config = GossipConfig::new(
+        "/ip4/127.0.0.1/tcp/0".parse().expect("addr"),
+        vec![Address::repeat_byte(1)],
+    );
+    config.validate().expect("defaults are valid");
+    config.rate_limit = RateLimit {
+        per_second: 10,
+        burst: 0,
+    };
+    assert!(config.validate().is_err());
+    config.rate_limit.per_second = 0;
+    config.validate().expect("a disabled limit needs no burst");
 }

@@ -127,6 +127,10 @@ fn gossip_config(section: &GossipSection, local: Address) -> Result<GossipConfig
         );
     }
     config.max_message_bytes = section.max_message_bytes;
+    config.rate_limit = kettle_gossip::RateLimit {
+        per_second: section.max_messages_per_sec,
+        burst: section.message_burst,
+    };
     config.redial_interval = Duration::from_secs(1);
     config
         .validate()
@@ -681,9 +685,18 @@ mod tests {
             cluster: vec![Address::repeat_byte(2)],
             producer: None,
             max_message_bytes: 1 << 20,
+            max_messages_per_sec: 7,
+            message_burst: 9,
         };
         let cfg = gossip_config(&section, local).expect("valid");
         assert!(cfg.cluster.contains(&local));
+        assert_eq!(
+            cfg.rate_limit,
+            kettle_gossip::RateLimit {
+                per_second: 7,
+                burst: 9
+            }
+        );
         assert_eq!(cfg.bootstrap.len(), 1);
 
         let bad = GossipSection {

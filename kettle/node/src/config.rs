@@ -15,6 +15,10 @@ use suave_precompiles_network::NetworkConfig;
 
 use crate::NodeError;
 
+/// Default of `rpc.mevm_timeout_ms`: the default `rpc.call_timeout_ms`, so no run outlives
+/// the call that waits for it.
+pub const DEFAULT_MEVM_TIMEOUT_MS: u64 = 30_000;
+
 /// Everything a kettle needs to start.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -65,16 +69,24 @@ pub struct ChainSection {
 pub struct RpcSection {
     /// Listen address of JSON-RPC over HTTP and WebSocket.
     pub addr: SocketAddr,
-    /// Largest request body in bytes.
+    /// Largest request body (HTTP) or message (WebSocket) in bytes; larger HTTP bodies get
+    /// status 413.
     pub max_request_bytes: u32,
-    /// Largest response in bytes.
+    /// Largest response in bytes; a larger one is replaced by an error (-32008).
     pub max_response_bytes: u32,
-    /// Most calls per batch (0 disables batches).
+    /// Most calls per batch (0 disables batches); a larger batch gets one error (-32010).
     pub max_batch: u32,
-    /// Most simultaneous connections.
+    /// Most simultaneous connections; further ones are refused.
     pub max_connections: u32,
-    /// Time limit of one call, in milliseconds.
+    /// Time limit of one call (or batch), in milliseconds; then `request timed out` (-32002).
     pub call_timeout_ms: u64,
+    /// Most gas of one confidential request (`0x43`; larger ones are refused before they
+    /// run); `eth_call` / `eth_estimateGas` gas is cut to it (geth's `--rpc.gascap`).
+    pub max_request_gas: u64,
+    /// Wall-clock limit of one MEVM run (a confidential request, or one run of a
+    /// confidential `eth_call` / `eth_estimateGas`), in milliseconds: a run still executing
+    /// is stopped with `execution time limit reached`.
+    pub mevm_timeout_ms: u64,
     /// Origins allowed by CORS (`["*"]` for any); absent: no CORS headers.
     pub cors: Option<Vec<String>>,
     /// Most blocks one `eth_getLogs` may scan.
@@ -101,6 +113,8 @@ pub struct PoolSection {
     pub max_transactions: usize,
     /// Most pending transactions per sender.
     pub max_per_sender: usize,
+    /// Largest accepted transaction, in encoded bytes.
+    pub max_tx_bytes: usize,
 }
 
 /// `[metrics]`
@@ -157,8 +171,14 @@ pub struct GossipSection {
     pub cluster: Vec<alloy_primitives::Address>,
     /// The kettle that seals blocks; absent: this kettle.
     pub producer: Option<alloy_primitives::Address>,
-    /// Largest gossip message in bytes.
+    /// Largest gossip message in bytes (256 B to 64 MiB); larger ones are dropped and
+    /// counted (`kettle_gossip_dropped_total{reason="oversized"}`).
     pub max_message_bytes: usize,
+    /// Sustained inbound messages per second accepted from one peer (0: no limit); over-rate
+    /// messages are dropped and counted (`reason="rate_limited"`).
+    pub max_messages_per_sec: u32,
+    /// Messages one peer may send at once above `max_messages_per_sec`.
+    pub message_burst: u32,
 }
 
 impl Default for GossipSection {
@@ -169,6 +189,8 @@ impl Default for GossipSection {
             cluster: Vec::new(),
             producer: None,
             max_message_bytes: 4 * 1024 * 1024,
+            max_messages_per_sec: kettle_gossip::RateLimit::default().per_second,
+            message_burst: kettle_gossip::RateLimit::default().burst,
         }
     }
 }
@@ -202,6 +224,8 @@ impl Default for RpcSection {
             max_batch: d.max_batch_len,
             max_connections: d.max_connections,
             call_timeout_ms: u64::try_from(d.call_timeout.as_millis()).unwrap_or(u64::MAX),
+            max_request_gas: d.max_request_gas,
+            mevm_timeout_ms: DEFAULT_MEVM_TIMEOUT_MS,
             cors: d.cors_origins,
             max_logs_block_range: d.max_logs_block_range,
         }
@@ -225,6 +249,7 @@ impl Default for PoolSection {
         Self {
             max_transactions: d.max_transactions,
             max_per_sender: d.max_per_sender,
+            max_tx_bytes: d.max_tx_bytes,
         }
     }
 }
@@ -234,7 +259,13 @@ impl NodeConfig {
     pub fn from_file(path: &Path) -> Result<Self, NodeError> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| NodeError::Config(format!("{}: {e}", path.display())))?;
-        Self::from_toml(&text).map_err(|e| NodeError::Config(format!("{}: {e}", path.display())))
+        let cfg = Self::from_toml(&text)
+            .map_err(|e| NodeError::Config(format!("{}: {e}", path.display())))?;
+        // A file holding a key must be as private as the key file.
+        if cfg.builder.coinbase_key.is_some() || cfg.http.bundle_signing_key.is_some() {
+            crate::keys::check_private_file(path)?;
+        }
+        Ok(cfg)
     }
 
     /// Parses a TOML configuration.
@@ -248,20 +279,26 @@ impl NodeConfig {
     /// to any public host and to this machine (for local test servers), metrics on
     /// 127.0.0.1:9545.
     pub fn dev(datadir: PathBuf, rpc_addr: SocketAddr) -> Self {
-        let mut cfg = Self {
-            datadir,
-            dev_keys: true,
-            ..Self::default()
-        };
-        cfg.rpc.addr = rpc_addr;
-        cfg.rpc.cors = Some(vec!["*".into()]);
-        cfg.http.allowed_hosts = vec![
-            "*".into(),
-            "localhost".into(),
-            "127.0.0.1".into(),
-            "::1".into(),
-        ];
-        cfg
+        Self::default().into_dev(datadir, rpc_addr)
+    }
+
+    /// The `kettle dev --config` preset: this configuration (limits, `[http]`, `[store]`,
+    /// `[pool]`, …) with the dev preset on top: the dev kettle key, `datadir` and `rpc.addr`
+    /// as given, CORS for any origin unless `rpc.cors` is set, and `*`, `localhost`,
+    /// `127.0.0.1` and `::1` added to `http.whitelist`.
+    pub fn into_dev(mut self, datadir: PathBuf, rpc_addr: SocketAddr) -> Self {
+        self.datadir = datadir;
+        self.dev_keys = true;
+        self.rpc.addr = rpc_addr;
+        if self.rpc.cors.is_none() {
+            self.rpc.cors = Some(vec!["*".into()]);
+        }
+        for host in ["*", "localhost", "127.0.0.1", "::1"] {
+            if !self.http.allowed_hosts.iter().any(|h| h == host) {
+                self.http.allowed_hosts.push(host.into());
+            }
+        }
+        self
     }
 
     /// Checks values serde cannot.
@@ -277,6 +314,18 @@ impl NodeConfig {
         self.rpc_config()
             .validate()
             .map_err(|e| NodeError::Config(e.to_string()))?;
+        if self.rpc.mevm_timeout_ms == 0 {
+            return Err(NodeError::Config("rpc.mevm_timeout_ms must be > 0".into()));
+        }
+        if self.pool.max_transactions == 0
+            || self.pool.max_per_sender == 0
+            || self.pool.max_tx_bytes == 0
+        {
+            return Err(NodeError::Config(
+                "pool.max_transactions, pool.max_per_sender and pool.max_tx_bytes must be > 0"
+                    .into(),
+            ));
+        }
         if self.gossip.is_some() && self.chain.genesis.is_none() {
             // The dev genesis funds this kettle's own key, so two kettles never share it.
             return Err(NodeError::Config(
@@ -309,7 +358,7 @@ impl NodeConfig {
         kettle_chain::PoolLimits {
             max_transactions: self.pool.max_transactions,
             max_per_sender: self.pool.max_per_sender,
-            ..Default::default()
+            max_tx_bytes: self.pool.max_tx_bytes,
         }
     }
 
@@ -324,6 +373,7 @@ impl NodeConfig {
             call_timeout: Duration::from_millis(self.rpc.call_timeout_ms),
             cors_origins: self.rpc.cors.clone(),
             max_logs_block_range: self.rpc.max_logs_block_range,
+            max_request_gas: self.rpc.max_request_gas,
             ..Default::default()
         }
     }
@@ -352,6 +402,43 @@ mod tests {
     }
 
     #[test]
+    fn limits_parse_and_zero_limits_are_errors() {
+        let cfg = NodeConfig::from_toml(
+            "[rpc]\nmax_request_gas = 1000000\nmevm_timeout_ms = 250\n\
+             [pool]\nmax_tx_bytes = 4096\n",
+        )
+        .expect("parses");
+        assert_eq!(cfg.rpc_config().max_request_gas, 1_000_000);
+        assert_eq!(cfg.rpc.mevm_timeout_ms, 250);
+        assert_eq!(cfg.pool_limits().max_tx_bytes, 4096);
+        let defaults = NodeConfig::default();
+        assert_eq!(defaults.rpc.mevm_timeout_ms, DEFAULT_MEVM_TIMEOUT_MS);
+        assert_eq!(
+            defaults.pool_limits(),
+            kettle_chain::PoolLimits::default(),
+            "the file's defaults are the pool's"
+        );
+        for bad in [
+            "[rpc]\nmax_request_gas = 0",
+            "[rpc]\nmevm_timeout_ms = 0",
+            "[pool]\nmax_per_sender = 0",
+            "[pool]\nmax_tx_bytes = 0",
+        ] {
+            let err = NodeConfig::from_toml(bad).unwrap_err();
+            let key = bad.rsplit('\n').next().and_then(|l| l.split(' ').next());
+            assert!(err.to_string().contains(key.expect("key")), "{bad}: {err}");
+        }
+        let dev = NodeConfig::from_toml("[http]\nwhitelist = [\"api.example.com\"]\n")
+            .expect("parses")
+            .into_dev(PathBuf::from("d"), "127.0.0.1:1".parse().expect("addr"));
+        assert!(dev.dev_keys);
+        assert_eq!(
+            dev.http.allowed_hosts,
+            ["api.example.com", "*", "localhost", "127.0.0.1", "::1"]
+        );
+    }
+
+    #[test]
     fn gossip_section_parses_and_rejects_typos() {
         let err = NodeConfig::from_toml("[gossip]\ncluster = []").unwrap_err();
         assert!(err.to_string().contains("chain.genesis"), "{err}");
@@ -361,6 +448,8 @@ mod tests {
         .expect("parses");
         let g = cfg.gossip.expect("section");
         assert_eq!(g.cluster.len(), 1);
+        assert_eq!(g.max_messages_per_sec, 5_000);
+        assert_eq!(g.message_burst, 10_000);
         assert_eq!(
             g.producer,
             Some(alloy_primitives::Address::with_last_byte(1))

@@ -92,7 +92,7 @@ impl KettleKeys {
     }
 
     fn load(path: &Path) -> Result<Self, NodeError> {
-        check_permissions(path)?;
+        check_private_file(path)?;
         let text = fs::read_to_string(path)
             .map_err(|e| NodeError::Keys(format!("{}: {e}", path.display())))?;
         let file: KeyFile = serde_json::from_str(&text)
@@ -166,8 +166,10 @@ fn rand_bytes() -> [u8; 32] {
     PrivateKeySigner::random().to_bytes().0
 }
 
+/// Refuses a file holding a secret (key file, configuration with a key) that its group or
+/// other users may read or write: the error names the file and the fix (`chmod 600 <file>`).
 #[cfg(unix)]
-fn check_permissions(path: &Path) -> Result<(), NodeError> {
+pub fn check_private_file(path: &Path) -> Result<(), NodeError> {
     use std::os::unix::fs::PermissionsExt;
     let mode = fs::metadata(path)
         .map_err(|e| NodeError::Keys(format!("{}: {e}", path.display())))?
@@ -175,16 +177,19 @@ fn check_permissions(path: &Path) -> Result<(), NodeError> {
         .mode();
     if mode & 0o077 != 0 {
         return Err(NodeError::Keys(format!(
-            "{} is readable by others (mode {:o}); run `chmod 600` on it",
+            "{} holds secret keys but is accessible to group or others (mode {:o}); \
+             run `chmod 600 {}`",
             path.display(),
-            mode & 0o777
+            mode & 0o777,
+            path.display()
         )));
     }
     Ok(())
 }
 
+/// Refuses a file holding a secret that others may read (no permission bits to check here).
 #[cfg(not(unix))]
-fn check_permissions(_path: &Path) -> Result<(), NodeError> {
+pub fn check_private_file(_path: &Path) -> Result<(), NodeError> {
     Ok(())
 }
 
@@ -218,9 +223,68 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).expect("chmod");
-            let err = KettleKeys::load_or_create(&path).unwrap_err();
-            assert!(err.to_string().contains("chmod 600"), "{err}");
+            for mode in [0o644, 0o640, 0o604, 0o620, 0o602] {
+                fs::set_permissions(&path, fs::Permissions::from_mode(mode)).expect("chmod");
+                let err = KettleKeys::load_or_create(&path).unwrap_err().to_string();
+                assert!(
+                    err.contains(&format!("chmod 600 {}", path.display())),
+                    "mode {mode:o}: {err}"
+                );
+            }
+            for mode in [0o600, 0o400] {
+                fs::set_permissions(&path, fs::Permissions::from_mode(mode)).expect("chmod");
+                KettleKeys::load_or_create(&path).expect("a private key file loads");
+            }
+        }
+    }
+
+    #[test]
+    fn debug_never_shows_key_material() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let keys = KettleKeys::load_or_create(&dir.path().join("k.json")).expect("create");
+        let secrets = [
+            hex::encode(keys.kettle.to_bytes()),
+            hex::encode(keys.bundle_signing.to_bytes()),
+            hex::encode(keys.bls.0),
+            hex::encode(keys.store_secret().0),
+        ];
+        let shown = [
+            format!("{keys:?}"),
+            format!("{keys:#?}"),
+            format!("{:?}", keys.kettle),
+            format!("{:?}", keys.bundle_signing),
+            format!("{:?}", keys.bls),
+            format!("{:?}", keys.store_secret()),
+        ];
+        for text in &shown {
+            let lower = text.to_lowercase();
+            for secret in &secrets {
+                assert!(!lower.contains(secret), "key material in {text}");
+            }
+        }
+        assert!(
+            shown[0].contains(&format!("{:?}", keys.address())),
+            "{}",
+            shown[0]
+        );
+        assert_eq!(shown[4], "<redacted>");
+        assert_eq!(shown[5], "<redacted>");
+    }
+
+    #[test]
+    fn configured_keys_are_redacted_in_debug() {
+        let coinbase = "11".repeat(32);
+        let bundle = "22".repeat(32);
+        let cfg = crate::NodeConfig::from_toml(&format!(
+            "[builder]\ncoinbase_key = \"0x{coinbase}\"\n[http]\nbundle_signing_key = \"{bundle}\"\n"
+        ))
+        .expect("config");
+        for shown in [format!("{cfg:?}"), format!("{cfg:#?}")] {
+            assert!(
+                !shown.contains(&coinbase) && !shown.contains(&bundle),
+                "{shown}"
+            );
+            assert_eq!(shown.matches("<redacted>").count(), 2, "{shown}");
         }
     }
 

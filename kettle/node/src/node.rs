@@ -99,7 +99,8 @@ pub async fn launch(config: NodeConfig) -> Result<NodeHandle, NodeError> {
         keys.clone(),
         Some(network),
         config.store_limits(),
-    );
+    )
+    .with_time_limit(Duration::from_millis(config.rpc.mevm_timeout_ms));
 
     let handle = metrics::install()?;
     let (shutdown, shutdown_rx) = watch::channel(false);
@@ -194,7 +195,7 @@ fn execution_backend(
         backend = backend.with_coinbase_key(signer);
     }
     info!(
-        eth_backend = %url,
+        eth_backend = %url_origin(url),
         builder_pubkey = %alloy_primitives::hex::encode_prefixed(builder_pubkey),
         "block building enabled"
     );
@@ -339,5 +340,39 @@ pub async fn shutdown_signal() {
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// `scheme://host:port` of a URL for the log: its path, query and user info can hold an API
+/// key (hosted Ethereum endpoints put it in the path).
+fn url_origin(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("?", url));
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    let elided = if rest.len() > authority.len() || host.len() < authority.len() {
+        "/…"
+    } else {
+        ""
+    };
+    format!("{scheme}://{host}{elided}")
+}
+
+#[cfg(test)]
+mod url_tests {
+    #[test]
+    fn url_origin_drops_path_query_and_user_info() {
+        use super::url_origin;
+        assert_eq!(url_origin("http://127.0.0.1:8555"), "http://127.0.0.1:8555");
+        assert_eq!(
+            url_origin("https://mainnet.example.io/v3/0123abcd?k=v"),
+            "https://mainnet.example.io/…"
+        );
+        assert_eq!(
+            url_origin("https://user:pass@node.example:8545"),
+            "https://node.example:8545/…"
+        );
+        assert_eq!(url_origin("node:8545/key"), "?://node:8545/…");
     }
 }

@@ -34,6 +34,8 @@ pub struct Pipeline {
     limits: StoreLimits,
     /// The kettle key as a libsecp256k1 signer (identical signatures, faster).
     signer: Option<kettle_primitives::FastSigner>,
+    /// Wall-clock limit of one MEVM run (`rpc.mevm_timeout_ms`).
+    time_limit: Option<std::time::Duration>,
 }
 
 impl std::fmt::Debug for Pipeline {
@@ -63,7 +65,14 @@ impl Pipeline {
             external,
             limits,
             signer,
+            time_limit: None,
         }
+    }
+
+    /// Stops every MEVM run still executing after `limit` ([`MevmError::TimedOut`]).
+    pub fn with_time_limit(mut self, limit: std::time::Duration) -> Self {
+        self.time_limit = Some(limit);
+        self
     }
 
     /// Runs `request` on the head state; never commits.
@@ -76,6 +85,9 @@ impl Pipeline {
         let block = kettle_chain::execute::head_block_context(&head);
         let view = self.chain.state();
         let mut mevm = Mevm::new(&self.kettle, self.store.as_ref()).with_store_limits(self.limits);
+        if let Some(limit) = self.time_limit {
+            mevm = mevm.with_time_limit(limit);
+        }
         if let Some(external) = &self.external {
             mevm = mevm.with_external(external.as_ref());
         }
@@ -100,6 +112,17 @@ fn send_error(err: &MevmError) -> ConfidentialError {
             ConfidentialError::internal(err.to_string())
         }
         _ => ConfidentialError::server(err.to_string()),
+    }
+}
+
+/// What a log line may show of an error returned to a user: the message up to its revert
+/// reason or precompile message, which SUAPP code and precompiles can fill with confidential
+/// inputs or stored values (the user still gets the whole message).
+fn loggable(e: &ConfidentialError) -> &str {
+    const REVERTED: &str = "execution reverted";
+    match e.message.find(REVERTED) {
+        Some(at) => &e.message[..at + REVERTED.len()],
+        None => &e.message,
     }
 }
 
@@ -165,12 +188,17 @@ impl ConfidentialApi for Pipeline {
                         ConfidentialError::server(p.to_string())
                     }
                 })?;
+            self.chain.announce_local(&envelope);
             debug!(%hash, %sender, gas_used = outcome.gas_used, records = outcome.store_writes.records.len(), writes = outcome.store_writes.writes.len(), "confidential request accepted");
             Ok(hash)
         })();
         metrics::record_request("send", result.is_ok(), started.elapsed());
         if let Err(e) = &result {
-            debug!(code = e.code, message = %e.message, "confidential request rejected");
+            debug!(
+                code = e.code,
+                message = loggable(e),
+                "confidential request rejected"
+            );
         }
         result
     }
@@ -219,7 +247,11 @@ impl ConfidentialApi for Pipeline {
         })();
         metrics::record_request("estimate", result.is_ok(), started.elapsed());
         if let Err(e) = &result {
-            warn!(message = %e.message, "confidential gas estimation failed");
+            warn!(
+                code = e.code,
+                message = loggable(e),
+                "confidential gas estimation failed"
+            );
         }
         result
     }

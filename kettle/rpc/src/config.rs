@@ -33,8 +33,9 @@ pub struct RpcConfig {
     /// Most subscriptions one WebSocket connection may hold (1024).
     pub max_subscriptions_per_connection: u32,
     /// How long one call (or one whole batch) may run before it is answered with
-    /// `request timed out` (-32002); 30 s. Work on blocking threads (EVM runs, confidential
-    /// requests) is not interrupted, only no longer waited for.
+    /// `request timed out` (-32002); 30 s. Work on blocking threads is not interrupted by
+    /// this, only no longer waited for: the node stops MEVM runs with its own wall-clock limit
+    /// (`rpc.mevm_timeout_ms`), and plain EVM runs are bounded by their gas.
     pub call_timeout: Duration,
     /// Per-method overrides of [`call_timeout`](Self::call_timeout), by full method name
     /// (e.g. `eth_sendRawTransaction`).
@@ -42,6 +43,11 @@ pub struct RpcConfig {
     /// Origins allowed by CORS. `None`: no CORS headers (browsers allow same-origin only);
     /// `["*"]`: any origin; otherwise the listed origins (`http://localhost:3000`).
     pub cors_origins: Option<Vec<String>>,
+    /// Most gas one confidential request (`0x43`) may ask for; a request above it is refused
+    /// before it runs. `eth_call` and `eth_estimateGas` (plain and confidential) are cut to
+    /// it, as geth's `--rpc.gascap` (50 000 000, the chain's own call cap; the block gas limit
+    /// applies too).
+    pub max_request_gas: u64,
     /// Most blocks one `eth_getLogs` may scan (10 000).
     pub max_logs_block_range: u64,
     /// Most logs one `eth_getLogs` may return (20 000).
@@ -67,6 +73,7 @@ impl Default for RpcConfig {
             call_timeout: Duration::from_secs(30),
             method_timeouts: BTreeMap::new(),
             cors_origins: None,
+            max_request_gas: kettle_chain::call::CALL_GAS_CAP,
             max_logs_block_range: 10_000,
             max_logs: 20_000,
             max_fee_history_blocks: 1024,
@@ -94,6 +101,9 @@ impl RpcConfig {
         }
         if self.call_timeout.is_zero() || self.method_timeouts.values().any(Duration::is_zero) {
             return fail("call_timeout");
+        }
+        if self.max_request_gas == 0 {
+            return fail("max_request_gas");
         }
         if self.max_logs_block_range == 0 {
             return fail("max_logs_block_range");

@@ -318,9 +318,21 @@ impl EthHandler {
         self.oracle.suggested_tip(&self.chain)
     }
 
+    /// The gas of a call under [`RpcConfig::max_request_gas`]: a larger (or absent) gas is
+    /// cut to the limit, as geth's `--rpc.gascap` does. Unchanged when the limit is not
+    /// below the chain's own [`CALL_GAS_CAP`].
+    fn capped_call_gas(&self, gas: Option<u64>) -> Option<u64> {
+        let cap = self.config.max_request_gas;
+        if cap >= CALL_GAS_CAP {
+            return gas;
+        }
+        Some(gas.unwrap_or(cap).min(cap))
+    }
+
     fn plain_call(&self, args: &CallArgs, block: Option<BlockId>) -> EthResult<Bytes> {
         self.check_state_block(block)?;
-        let request = call_request(&args.tx)?;
+        let mut request = call_request(&args.tx)?;
+        request.gas = self.capped_call_gas(request.gas);
         match self.chain.call(&request)? {
             CallOutcome::Success { output, .. } => Ok(output),
             CallOutcome::Revert { output, .. } => Err(EthApiError::Reverted(output)),
@@ -330,7 +342,8 @@ impl EthHandler {
 
     fn plain_estimate(&self, args: &CallArgs, block: Option<BlockId>) -> EthResult<U64> {
         self.check_state_block(block)?;
-        let request = call_request(&args.tx)?;
+        let mut request = call_request(&args.tx)?;
+        request.gas = self.capped_call_gas(request.gas);
         let head_limit = self.chain.head().1.gas_limit;
         let cap = request
             .gas
@@ -400,6 +413,7 @@ impl EthHandler {
                 }
             }
         };
+        let gas = gas.min(self.config.max_request_gas);
         let gas_price = match tx.gas_price {
             Some(p) => U256::from(p),
             None => U256::from(self.suggested_tip()?),
@@ -657,6 +671,14 @@ impl EthApiServer for EthHandler {
             SuaveTxEnvelope::decode(&raw).map_err(|e| EthApiError::Server(e.to_string()))?;
         match envelope {
             SuaveTxEnvelope::ConfidentialRequest(request) => {
+                let cap = self.config.max_request_gas;
+                if request.record.gas > cap {
+                    return Err(EthApiError::Server(format!(
+                        "gas limit {} exceeds this kettle's limit of {cap} gas per confidential request",
+                        request.record.gas
+                    ))
+                    .into());
+                }
                 let _span = info_span!(
                     "confidential_request",
                     request = %request.tx_hash(),

@@ -407,3 +407,64 @@ fn external_precompiles_plug_in_by_address() {
         .ends_with("'no execution backend configured'"));
     let _ = (Bytes::new(),).abi_encode_params();
 }
+
+#[test]
+fn a_time_limit_stops_a_long_loop_and_spares_short_runs() {
+    let h = Harness::new();
+    // 30 M gas of keccak rounds: far longer than 20 ms in a debug build.
+    let mut req = h.request(
+        KECCAK_LOOP,
+        KeccakLoop::runCall { rounds: U256::MAX }.abi_encode(),
+        &[],
+    );
+    req.record.gas = 30_000_000;
+    let started = std::time::Instant::now();
+    let err = h
+        .mevm()
+        .with_time_limit(std::time::Duration::from_millis(20))
+        .execute(h.db.clone(), &h.block, &req, RequestKind::Call)
+        .unwrap_err();
+    assert_eq!(err, MevmError::TimedOut { limit_ms: 20 });
+    assert_eq!(
+        err.to_string(),
+        "execution time limit reached: the run was stopped after 20 ms"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    // Also when the loop runs in a contract the target calls.
+    let fwd = Forwarder::forwardCall {
+        target: KECCAK_LOOP,
+        data: KeccakLoop::runCall { rounds: U256::MAX }
+            .abi_encode()
+            .into(),
+        delegate: false,
+    };
+    let mut nested = h.request(FORWARDER, fwd.abi_encode(), &[]);
+    nested.record.gas = 30_000_000;
+    let err = h
+        .mevm()
+        .with_time_limit(std::time::Duration::from_millis(20))
+        .execute(h.db.clone(), &h.block, &nested, RequestKind::Call)
+        .unwrap_err();
+    assert_eq!(err, MevmError::TimedOut { limit_ms: 20 });
+    // The same kind of run within the limit is unaffected, as a transaction too.
+    req.record.data = KeccakLoop::runCall {
+        rounds: U256::from(100),
+    }
+    .abi_encode()
+    .into();
+    let limited = h
+        .mevm()
+        .with_time_limit(std::time::Duration::from_secs(10))
+        .execute(
+            h.db.clone(),
+            &h.block,
+            &req,
+            RequestKind::Transaction { sender: USER },
+        )
+        .expect("short run");
+    let free = h
+        .run(&req, RequestKind::Transaction { sender: USER })
+        .expect("short run");
+    assert_eq!(limited.raw_return, free.raw_return);
+    assert_eq!(limited.gas_used, free.gas_used);
+}
