@@ -208,8 +208,14 @@ impl Chain {
 
     /// The nonce the sender's next transaction should use (account nonce plus pending ones).
     pub fn pending_nonce(&self, sender: &Address) -> Result<u64, ChainError> {
+        // The state is read under the pool lock: a block commit writes the state first and
+        // then takes this lock to remove what it mined, so the pair read here is either
+        // (old state, mined transactions still pooled) or (new state, any pool). Reading
+        // the state before taking the lock could see the old nonce and then a pool that no
+        // longer holds the mined transactions, and answer a nonce that is already used.
+        let pool = self.lock_pool();
         let account_nonce = self.state().account(sender)?.map_or(0, |a| a.nonce);
-        Ok(self.lock_pool().next_nonce(sender, account_nonce))
+        Ok(pool.next_nonce(sender, account_nonce))
     }
 
     /// Validates a signed transaction and adds it to the mempool; returns its hash.

@@ -443,3 +443,45 @@ fn eth_call_and_gas_estimation_run_on_head_state() {
         Err(kettle_chain::CallError::Invalid(_))
     ));
 }
+
+/// The pending nonce never goes back while blocks are committed concurrently: a sender that
+/// sends each transaction with the nonce `pending_nonce` gives must never be told its nonce
+/// is too low. (The state and the pool were once read without one lock around both, and a
+/// block committed between the two reads made the answer one too low.)
+#[test]
+fn pending_nonce_is_consistent_with_concurrent_block_commits() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let chain = Arc::new(open(dir.path()));
+    let user = signer(USER_KEY);
+    let to = address!("0x00000000000000000000000000000000000000bb");
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let producer = {
+        let (chain, done) = (chain.clone(), done.clone());
+        std::thread::spawn(move || {
+            let mut timestamp = 1;
+            let mut blocks = 0u32;
+            while !done.load(std::sync::atomic::Ordering::Acquire) {
+                if chain
+                    .produce_block(timestamp, Address::ZERO)
+                    .expect("produce")
+                    .is_some()
+                {
+                    timestamp += 1;
+                    blocks += 1;
+                }
+            }
+            blocks
+        })
+    };
+    for _ in 0..600 {
+        let nonce = chain.pending_nonce(&user.address()).expect("pending nonce");
+        let tx = eip1559(&user, nonce, TxKind::Call(to), U256::from(1u64), vec![]);
+        if let Err(e) = chain.add_transaction(&tx) {
+            done.store(true, std::sync::atomic::Ordering::Release);
+            panic!("nonce {nonce} from pending_nonce was refused: {e}");
+        }
+    }
+    done.store(true, std::sync::atomic::Ordering::Release);
+    let blocks = producer.join().expect("producer");
+    assert!(blocks > 10, "the producer committed only {blocks} blocks");
+}
