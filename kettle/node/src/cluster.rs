@@ -251,7 +251,6 @@ async fn replicate_to(
     wake: Arc<Notify>,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let local = store.local_origin();
     // The member's cursor for us, once it told us; unknown after any failure.
     let mut cursor: Option<u64> = None;
     loop {
@@ -284,7 +283,10 @@ async fn replicate_to(
                 }
             }
         };
-        if known >= store.last_seq(&local) {
+        // The watch holds the last *durable* local commit: commits still waiting for their
+        // group fsync are not shipped yet (outbound_since would return nothing for them).
+        let durable = *commits.borrow_and_update();
+        if known >= durable {
             tokio::select! {
                 _ = commits.changed() => {}
                 _ = wake.notified() => {}
