@@ -98,6 +98,7 @@ pub fn open_db_with(
     let chain_cf_options = || {
         let mut table = rocksdb::BlockBasedOptions::default();
         table.set_block_cache(&cache);
+        bounded_table_memory(&mut table);
         let mut o = Options::default();
         o.set_block_based_table_factory(&table);
         o
@@ -117,6 +118,15 @@ pub fn open_db_with(
         }
     }
     Ok(Arc::new(DB::open_cf_descriptors(&opts, path, cfs)?))
+}
+
+/// Charges SST index and filter blocks to the block cache instead of keeping every table's
+/// in memory beside it: by default their memory grows with the data on disk (a long-running
+/// kettle's chain keeps growing), which no cache size bounds. Level-0 ones stay pinned, as
+/// they are read on every lookup.
+pub fn bounded_table_memory(table: &mut rocksdb::BlockBasedOptions) {
+    table.set_cache_index_and_filter_blocks(true);
+    table.set_pin_l0_filter_and_index_blocks_in_cache(true);
 }
 
 /// Handle of a column family that must exist (the chain opened it).

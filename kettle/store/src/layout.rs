@@ -73,6 +73,10 @@ pub fn column_family_options(cache: &Cache) -> Options {
     let mut table = BlockBasedOptions::default();
     table.set_block_cache(cache);
     table.set_bloom_filter(10.0, false);
+    // Index and filter blocks in the cache (level 0 pinned): otherwise their memory grows
+    // with the data on disk, outside any cache bound.
+    table.set_cache_index_and_filter_blocks(true);
+    table.set_pin_l0_filter_and_index_blocks_in_cache(true);
     let mut o = Options::default();
     o.set_compression_type(DBCompressionType::None);
     o.set_block_based_table_factory(&table);
