@@ -19,9 +19,8 @@ use alloy_sol_types::SolCall;
 use fuzz_support::{mutate, random_input, Campaign, Rng, TrackingAlloc};
 use kettle_contracts::precompiles::SuavePrecompiles as abi;
 use kettle_primitives::ConfidentialComputeRequest;
-use precompile_inputs::{every_address, seeded_store, tx_pool, valid_input};
-use suave_precompiles::error::FAILED_TO_DECODE_INPUT;
-use suave_precompiles::{addresses, run_precompile, KettleContext, PrecompileError};
+use precompile_inputs::{every_address, outcome, seeded_store, tx_pool, valid_input};
+use suave_precompiles::{addresses, run_precompile, KettleContext};
 
 #[global_allocator]
 static ALLOC: TrackingAlloc = TrackingAlloc;
@@ -30,14 +29,6 @@ fn request() -> ConfidentialComputeRequest {
     ConfidentialComputeRequest {
         confidential_inputs: Bytes::from_static(b"confidential inputs"),
         ..Default::default()
-    }
-}
-
-fn outcome(result: &Result<Bytes, PrecompileError>) -> &'static str {
-    match result {
-        Ok(_) => "ok",
-        Err(e) if e.0 == FAILED_TO_DECODE_INPUT => "undecodable",
-        Err(_) => "failed",
     }
 }
 

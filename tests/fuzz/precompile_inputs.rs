@@ -29,6 +29,16 @@ const MERGED_KEYS: [&str; 2] = [
     "default:v0:mergedDataRecords",
 ];
 
+/// The campaign outcome of one precompile run: success, refused as undecodable input, or
+/// another (clean) failure.
+pub(crate) fn outcome<T>(result: &Result<T, suave_precompiles::PrecompileError>) -> &'static str {
+    match result {
+        Ok(_) => "ok",
+        Err(e) if e.0 == suave_precompiles::error::FAILED_TO_DECODE_INPUT => "undecodable",
+        Err(_) => "failed",
+    }
+}
+
 /// Every precompile address, `console.log` included.
 pub(crate) fn every_address() -> Vec<Address> {
     ALL.iter().map(|(_, a)| *a).chain([CONSOLE_LOG]).collect()

@@ -441,6 +441,15 @@ impl Campaign {
     }
 }
 
+/// Asserts that the campaign produced every one of `expected` outcomes at least once (a
+/// campaign that never reaches an outcome is not exercising that path).
+#[track_caller]
+pub(crate) fn assert_outcomes(outcomes: &BTreeMap<&'static str, u64>, expected: &[&str]) {
+    for outcome in expected {
+        assert!(outcomes.contains_key(outcome), "{outcomes:?}");
+    }
+}
+
 /// Prints, when a case panics, the case and how to replay it.
 struct FailureReport {
     target: &'static str,

@@ -460,9 +460,7 @@ fn fuzz_typed_transaction_decoding() {
         }
     });
     println!("typed-tx errors by kind: {errors:?}");
-    for kind in ["0x43", "0x50", "ethereum", "error"] {
-        assert!(outcomes.contains_key(kind), "{outcomes:?}");
-    }
+    fuzz_support::assert_outcomes(&outcomes, &["0x43", "0x50", "ethereum", "error"]);
     assert!(
         errors.len() >= 5,
         "expected a variety of typed errors, got {errors:?}"

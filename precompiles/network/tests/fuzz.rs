@@ -27,9 +27,8 @@ use kettle_contracts::precompiles::SuavePrecompiles::{
 use kettle_contracts::HttpRequest;
 use kettle_contracts::{BuildBlockArgs, SimulateTransactionResult};
 use kettle_primitives::ConfidentialComputeRequest;
-use precompile_inputs::{every_address, seeded_store, tx_pool, valid_input};
+use precompile_inputs::{every_address, outcome, seeded_store, tx_pool, valid_input};
 use proptest::prelude::*;
-use suave_precompiles::error::FAILED_TO_DECODE_INPUT;
 use suave_precompiles::{addresses, run_precompile, ExternalPrecompiles, KettleContext};
 use suave_precompiles_network::http::{HopError, HopRequest, HopResponse};
 use suave_precompiles_network::{
@@ -187,14 +186,6 @@ proptest! {
 
 fn kettle() -> KettleContext {
     KettleContext::new(Address::repeat_byte(0xee), 16_813_125)
-}
-
-fn outcome<T>(result: &Result<T, suave_precompiles::PrecompileError>) -> &'static str {
-    match result {
-        Ok(_) => "ok",
-        Err(e) if e.0 == FAILED_TO_DECODE_INPUT => "undecodable",
-        Err(_) => "failed",
-    }
 }
 
 /// Every precompile, network and builder ones served by [`Network`] with the stubs, fed
