@@ -685,4 +685,30 @@ async fn standard_queries_and_block_growth() {
         metrics.contains("kettle_block_height 1"),
         "/metrics reports the height:\n{metrics}"
     );
+    // Where the memory is (measured at start-up and every 10 s after).
+    let gauge = |part: &str| -> f64 {
+        let prefix = format!("kettle_memory_bytes{{part=\"{part}\"}} ");
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(prefix.as_str()))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("/metrics has no {prefix}:\n{metrics}"))
+    };
+    let resident = gauge("resident");
+    assert!(
+        (4e6..4e9).contains(&resident),
+        "resident set {resident} bytes"
+    );
+    assert!(gauge("heap_in_use") > 1e6, "the heap is measured");
+    assert!(gauge("heap_in_use") < resident * 2.0);
+    assert!(gauge("rocksdb_memtables") > 0.0, "memtables are measured");
+    for part in [
+        "heap_free",
+        "rocksdb_chain_block_cache",
+        "rocksdb_store_block_cache",
+        "rocksdb_table_readers",
+    ] {
+        assert!(gauge(part) >= 0.0);
+    }
+    assert!(metrics.contains("kettle_pool_transactions "));
 }

@@ -149,8 +149,10 @@ pub async fn launch(config: NodeConfig) -> Result<NodeHandle, NodeError> {
     } else {
         info!("following the cluster's block producer; not sealing blocks");
     }
-    tasks.push(tokio::spawn(report_db_size(
+    tasks.push(tokio::spawn(report_resources(
         db_path(&config.datadir),
+        db.clone(),
+        chain.clone(),
         shutdown_rx,
     )));
 
@@ -295,13 +297,19 @@ async fn produce_blocks(chain: Arc<Chain>, period: Duration, mut shutdown: watch
     }
 }
 
-/// Updates the database size gauge every 30 s.
-async fn report_db_size(path: std::path::PathBuf, mut shutdown: watch::Receiver<bool>) {
+/// Updates the database size and memory gauges every 10 s.
+async fn report_resources(
+    path: std::path::PathBuf,
+    db: Arc<rocksdb::DB>,
+    chain: Arc<Chain>,
+    mut shutdown: watch::Receiver<bool>,
+) {
     loop {
         let size = dir_size(&path);
         metrics::record_db_size(size);
+        metrics::MemoryReport::measure(&db, &chain).record();
         tokio::select! {
-            _ = tokio::time::sleep(Duration::from_secs(30)) => {}
+            _ = tokio::time::sleep(Duration::from_secs(10)) => {}
             _ = shutdown.changed() => return,
         }
     }

@@ -220,7 +220,8 @@ fn main() -> eyre::Result<()> {
         .enable_all()
         .build()
         .wrap_err("building the tokio runtime")?;
-    let report = runtime.block_on(run(&args, &rpc, pid));
+    let metrics = kettle.as_ref().map(KettleProcess::metrics_addr);
+    let report = runtime.block_on(run(&args, &rpc, pid, metrics));
     let report = match report {
         Ok(report) => report,
         Err(e) => {
@@ -477,7 +478,12 @@ async fn check_receipt(client: &KettleClient, hash: B256) -> Result<(), String> 
 }
 
 /// Deploys, funds, measures every level (or the soak); the report.
-async fn run(args: &RunArgs, rpc: &str, pid: Option<u32>) -> eyre::Result<Report> {
+async fn run(
+    args: &RunArgs,
+    rpc: &str,
+    pid: Option<u32>,
+    metrics: Option<std::net::SocketAddr>,
+) -> eyre::Result<Report> {
     let setup = KettleClient::connect(rpc).await;
     let dev = dev_user();
     let contract = setup.deploy(&dev, "KeccakLoop").await;
@@ -552,7 +558,7 @@ async fn run(args: &RunArgs, rpc: &str, pid: Option<u32>) -> eyre::Result<Report
             .map_err(|e| eyre!("the first confidential request: {e}"))?;
     }
 
-    let monitor = pid.map(|pid| RssMonitor::start(pid, args.soak_secs.is_some()));
+    let monitor = pid.map(|pid| RssMonitor::start(pid, args.soak_secs.is_some(), metrics));
     let warmup = Duration::from_secs_f64(args.warmup_secs);
     let mut levels = Vec::new();
     let mut soak = None;
@@ -806,8 +812,9 @@ struct RssMonitor {
 }
 
 impl RssMonitor {
-    /// Starts sampling `pid`; `announce` prints a line at every soak checkpoint.
-    fn start(pid: u32, announce: bool) -> Self {
+    /// Starts sampling `pid`; `announce` prints a line at every soak checkpoint, with the
+    /// kettle's own memory breakdown when its `metrics` endpoint is known.
+    fn start(pid: u32, announce: bool, metrics: Option<std::net::SocketAddr>) -> Self {
         let started = Instant::now();
         let samples: Arc<Mutex<Vec<RssSample>>> = Arc::default();
         let shared = samples.clone();
@@ -825,8 +832,19 @@ impl RssMonitor {
                     .unwrap_or_else(|e| e.into_inner())
                     .push(RssSample { t_secs, rss_kib });
                 if announce && t_secs >= next_announce {
+                    let breakdown = match metrics {
+                        Some(addr) => tokio::task::spawn_blocking(move || {
+                            kettle_tests::http_get(addr, "/metrics", Duration::from_secs(5))
+                        })
+                        .await
+                        .ok()
+                        .and_then(Result::ok)
+                        .map(|(_, body)| memory_breakdown(&body))
+                        .unwrap_or_default(),
+                        None => String::new(),
+                    };
                     eprintln!(
-                        "soak: {t_secs:>6.0} s, kettle VmRSS {:.1} MiB",
+                        "soak: {t_secs:>6.0} s, kettle VmRSS {:.1} MiB{breakdown}",
                         rss_kib as f64 / 1024.0
                     );
                     next_announce += SOAK_CHECKPOINT_SECS;
@@ -857,6 +875,31 @@ impl RssMonitor {
     }
 }
 
+/// The kettle's `kettle_memory_bytes` gauges in a `/metrics` text, as `; part X.X MiB, ...`
+/// (empty if there are none).
+fn memory_breakdown(metrics: &str) -> String {
+    let mut parts: Vec<(&str, f64)> = metrics
+        .lines()
+        .filter_map(|l| {
+            let rest = l.strip_prefix("kettle_memory_bytes{part=\"")?;
+            let (part, value) = rest.split_once("\"} ")?;
+            let bytes: f64 = value.trim().parse().ok()?;
+            (part != "resident").then_some((part, bytes))
+        })
+        .collect();
+    // The exporter's order is arbitrary; a fixed one makes checkpoints comparable by eye.
+    parts.sort_by(|a, b| a.0.cmp(b.0));
+    let parts: Vec<String> = parts
+        .iter()
+        .map(|(part, bytes)| format!("{part} {:.1}", bytes / (1024.0 * 1024.0)))
+        .collect();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("; MiB: {}", parts.join(", "))
+    }
+}
+
 /// A `kB` field of `/proc/<pid>/status` (`VmRSS`, `VmHWM`); `None` if unreadable.
 fn proc_status_kib(pid: u32, field: &str) -> Option<u64> {
     let status =
@@ -875,6 +918,20 @@ fn parse_status_kib(status: &str, field: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn memory_breakdown_lists_the_parts_but_the_resident_set() {
+        let text = "# TYPE kettle_memory_bytes gauge\n\
+                    kettle_memory_bytes{part=\"resident\"} 104857600\n\
+                    kettle_memory_bytes{part=\"rocksdb_memtables\"} 1048576\n\
+                    kettle_memory_bytes{part=\"heap_in_use\"} 2097152\n\
+                    kettle_block_height 3\n";
+        assert_eq!(
+            memory_breakdown(text),
+            "; MiB: heap_in_use 2.0, rocksdb_memtables 1.0"
+        );
+        assert_eq!(memory_breakdown("kettle_block_height 3\n"), "");
+    }
 
     #[test]
     fn reads_own_cpu_time() {
