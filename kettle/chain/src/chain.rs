@@ -22,6 +22,7 @@ use crate::{
     seal,
     spec::ChainSpec,
     state::StateView,
+    trie,
     types::{SealedBlock, StoredReceipt, StoredTx, TxLocation},
     ChainError, PoolError,
 };
@@ -44,6 +45,8 @@ struct BlockCommit {
     receipts: Vec<StoredReceipt>,
     changes: StateChanges,
     accounts: BTreeMap<B256, Option<StoredAccount>>,
+    /// Node writes of the state tries.
+    tries: TrieWrites,
     /// Pending transactions to drop besides the included ones (invalid at execution).
     dropped: Vec<B256>,
 }
@@ -109,6 +112,7 @@ impl Chain {
         let head = read_header(&db, head_number)?
             .ok_or_else(|| ChainError::corrupt("headers", format!("head {head_number} missing")))?;
         let head_hash = head.hash_slow();
+        ensure_tries(&db, head.state_root)?;
 
         let (blocks, _) = broadcast::channel(BLOCK_CHANNEL_CAPACITY);
         let chain = Self {
@@ -487,7 +491,11 @@ impl Chain {
         for (hash, reason) in &executed.rejected {
             warn!(%hash, %reason, "dropping invalid transaction");
         }
-        let (state_root, accounts) = compute_state_root(&view, &executed.changes)?;
+        let StateRoot {
+            root: state_root,
+            accounts,
+            tries,
+        } = compute_state_root(&view, parent.state_root, &executed.changes)?;
         drop(view);
 
         let mut header = self.assemble_header(parent_hash, &ctx, state_root, &executed);
@@ -508,6 +516,7 @@ impl Chain {
                 receipts: executed.receipts,
                 changes: executed.changes,
                 accounts,
+                tries,
             },
         )?;
         info!(%hash, txs = block.transactions.len(), gas_used = block.header.gas_used, "sealed block");
@@ -574,6 +583,7 @@ impl Chain {
             receipts,
             changes,
             accounts,
+            tries,
             dropped,
         } = block;
         let number = header.number;
@@ -594,6 +604,7 @@ impl Chain {
 
         let mut batch = WriteBatch::default();
         write_state(&self.db, &mut batch, &changes, &accounts)?;
+        tries.write(&self.db, &mut batch)?;
         let mut header_rlp = Vec::new();
         header.encode(&mut header_rlp);
         batch.put_cf(
@@ -777,53 +788,181 @@ fn read_header(db: &DB, number: u64) -> Result<Option<Header>, ChainError> {
     }
 }
 
-/// New state root after `changes`, and the new stored form of each changed account
-/// (`None` = deleted), keyed by hashed address.
+/// A block's new state root and what committing it writes besides the plain state.
+pub(crate) struct StateRoot {
+    /// The state root after the block.
+    pub(crate) root: B256,
+    /// The new stored form of each changed account (`None` = deleted), by hashed address.
+    pub(crate) accounts: BTreeMap<B256, Option<StoredAccount>>,
+    /// Node writes of the account trie and of the changed storage tries.
+    pub(crate) tries: TrieWrites,
+}
+
+/// Node writes of the state tries, applied in the block's batch: whole storage tries dropped
+/// first, then node deletions and puts.
+#[derive(Debug, Default)]
+pub(crate) struct TrieWrites {
+    /// Owners (hashed addresses) whose storage trie is dropped entirely.
+    dropped: Vec<B256>,
+    /// Node keys to delete.
+    deletes: Vec<Vec<u8>>,
+    /// Node keys and encodings to write.
+    puts: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+impl TrieWrites {
+    fn absorb(&mut self, update: trie::TrieUpdate) -> B256 {
+        self.deletes.extend(update.deletes);
+        self.puts.extend(update.puts);
+        update.root
+    }
+
+    /// Adds the writes to `batch`.
+    pub(crate) fn write(&self, db: &DB, batch: &mut WriteBatch) -> Result<(), ChainError> {
+        let cf = db::cf(db, CF_TRIE)?;
+        for owner in &self.dropped {
+            let (start, end) = trie::owner_range(owner);
+            batch.delete_range_cf(cf, start, end);
+        }
+        for key in &self.deletes {
+            batch.delete_cf(cf, key);
+        }
+        for (key, node) in &self.puts {
+            batch.put_cf(cf, key, node);
+        }
+        Ok(())
+    }
+}
+
+/// New state root after `changes` on the state whose root is `parent_root` (the state `view`
+/// shows), updating the stored tries along the changed keys only: the cost grows with the
+/// changes and the depth of the tries, not with the size of the state.
 fn compute_state_root(
     view: &StateView<'_>,
+    parent_root: B256,
     changes: &StateChanges,
-) -> Result<(B256, BTreeMap<B256, Option<StoredAccount>>), ChainError> {
+) -> Result<StateRoot, ChainError> {
+    let mut tries = TrieWrites::default();
     let mut updated = BTreeMap::new();
+    let mut account_leaves = trie::LeafChanges::new();
     for (address, change) in &changes.accounts {
         let hashed = keccak256(address);
+        let old = view.account(address)?;
+        let had_storage = old.is_some_and(|a| a.storage_root != EMPTY_ROOT_HASH);
         let Some(change) = change else {
+            if had_storage {
+                tries.dropped.push(hashed);
+            }
             updated.insert(hashed, None);
+            account_leaves.insert(hashed, None);
             continue;
         };
-        let old = view.account(address)?;
         let storage_root = if change.storage.is_empty() && !change.storage_cleared {
             old.map_or(EMPTY_ROOT_HASH, |a| a.storage_root)
         } else {
-            let mut slots: BTreeMap<B256, U256> = if change.storage_cleared {
-                BTreeMap::new()
-            } else {
-                view.storage_entries(&hashed)?.into_iter().collect()
-            };
-            for (slot, value) in &change.storage {
-                let key = keccak256(slot.to_be_bytes::<32>());
-                if value.is_zero() {
-                    slots.remove(&key);
-                } else {
-                    slots.insert(key, *value);
+            let start = if change.storage_cleared {
+                if had_storage {
+                    tries.dropped.push(hashed);
                 }
-            }
-            alloy_trie::root::storage_root(slots)
+                EMPTY_ROOT_HASH
+            } else {
+                old.map_or(EMPTY_ROOT_HASH, |a| a.storage_root)
+            };
+            let slots: trie::LeafChanges = change
+                .storage
+                .iter()
+                .map(|(slot, value)| {
+                    let key = keccak256(slot.to_be_bytes::<32>());
+                    (key, (!value.is_zero()).then(|| alloy_rlp::encode(value)))
+                })
+                .collect();
+            tries.absorb(trie::update(view, &hashed, start, &slots)?)
         };
-        updated.insert(hashed, Some(change.stored(*address, storage_root)));
+        let stored = change.stored(*address, storage_root);
+        account_leaves.insert(hashed, Some(alloy_rlp::encode(stored.trie_account())));
+        updated.insert(hashed, Some(stored));
     }
-    let mut all: BTreeMap<B256, StoredAccount> = view.accounts()?.into_iter().collect();
-    for (hashed, acc) in &updated {
-        match acc {
-            Some(a) => {
-                all.insert(*hashed, *a);
-            }
-            None => {
-                all.remove(hashed);
-            }
+    let root = tries.absorb(trie::update(
+        view,
+        &B256::ZERO,
+        parent_root,
+        &account_leaves,
+    )?);
+    Ok(StateRoot {
+        root,
+        accounts: updated,
+        tries,
+    })
+}
+
+/// Makes sure the stored tries hold the state whose root is `state_root` (the head's),
+/// building them from the plain state if not: on a new database, and once on a database from
+/// before tries were stored. Returns whether it built them.
+fn ensure_tries(db: &DB, state_root: B256) -> Result<bool, ChainError> {
+    let cf = db::cf(db, CF_TRIE)?;
+    if state_root == EMPTY_ROOT_HASH {
+        return Ok(false);
+    }
+    let root_key = trie::node_key(&B256::ZERO, &alloy_trie::Nibbles::new());
+    if let Some(node) = db.get_cf(cf, &root_key)? {
+        if keccak256(&node) == state_root {
+            return Ok(false);
         }
     }
-    let root = alloy_trie::root::state_root(all.iter().map(|(k, a)| (*k, a.trie_account())));
-    Ok((root, updated))
+    let started = std::time::Instant::now();
+    let mut batch = WriteBatch::default();
+    let (start, end) = (vec![0u8; 32], vec![0xffu8; 66]);
+    batch.delete_range_cf(cf, start, end.clone());
+    batch.delete_cf(cf, end);
+    let view = StateView::new(db, 0);
+    let mut leaves = Vec::new();
+    let mut storage_tries = 0usize;
+    for (hashed, account) in view.accounts()? {
+        if account.storage_root != EMPTY_ROOT_HASH {
+            let slots = view.storage_entries(&hashed)?;
+            let built = trie::build(
+                &hashed,
+                slots.into_iter().map(|(k, v)| (k, alloy_rlp::encode(v))),
+            )?;
+            if built.root != account.storage_root {
+                return Err(ChainError::corrupt(
+                    "storage",
+                    format!(
+                        "storage of account {} hashes to {}, but the account says {}",
+                        account.address, built.root, account.storage_root
+                    ),
+                ));
+            }
+            for (k, v) in built.puts {
+                batch.put_cf(cf, k, v);
+            }
+            storage_tries += 1;
+        }
+        leaves.push((hashed, alloy_rlp::encode(account.trie_account())));
+    }
+    drop(view);
+    let accounts = leaves.len();
+    let built = trie::build(&B256::ZERO, leaves)?;
+    if built.root != state_root {
+        return Err(ChainError::corrupt(
+            "accounts",
+            format!(
+                "the stored state hashes to {}, but the head's state root is {state_root}",
+                built.root
+            ),
+        ));
+    }
+    for (k, v) in built.puts {
+        batch.put_cf(cf, k, v);
+    }
+    db.write_opt(batch, &durable())?;
+    info!(
+        accounts,
+        storage_tries,
+        ms = started.elapsed().as_millis() as u64,
+        "built the state tries"
+    );
+    Ok(true)
 }
 
 /// Adds the state changes of a block to `batch`.

@@ -43,10 +43,13 @@ pub const CF_TX_INDEX: &str = "chain_tx_index";
 pub const CF_PENDING: &str = "chain_pending";
 /// Chain metadata (head number).
 pub const CF_META: &str = "chain_meta";
+/// Nodes of the state tries (the account trie and every storage trie), keyed by trie and
+/// path, so that a block's state root costs its changes rather than a pass over all state.
+pub const CF_TRIE: &str = "chain_trie";
 
 /// Every column family the chain uses; the node opens them together with the confidential
 /// store's in one RocksDB instance.
-pub const COLUMN_FAMILIES: [&str; 10] = [
+pub const COLUMN_FAMILIES: [&str; 11] = [
     CF_ACCOUNTS,
     CF_STORAGE,
     CF_CODE,
@@ -57,6 +60,7 @@ pub const COLUMN_FAMILIES: [&str; 10] = [
     CF_TX_INDEX,
     CF_PENDING,
     CF_META,
+    CF_TRIE,
 ];
 
 /// Metadata key of the head block number.

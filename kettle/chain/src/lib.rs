@@ -14,6 +14,7 @@ pub mod pool;
 pub mod seal;
 pub mod spec;
 pub mod state;
+pub(crate) mod trie;
 pub mod types;
 pub mod wire;
 

@@ -83,6 +83,13 @@ impl<'a> StateView<'a> {
     }
 }
 
+impl crate::trie::NodeSource for StateView<'_> {
+    fn node(&self, key: &[u8]) -> Result<Option<Vec<u8>>, ChainError> {
+        let cf = db::cf(self.db, db::CF_TRIE)?;
+        Ok(self.snapshot.get_cf(cf, key)?)
+    }
+}
+
 /// Storage of one account in trie order, read from `snapshot`.
 fn storage_entries(
     db: &DB,

@@ -8,7 +8,7 @@ use alloy_primitives::{Address, B256, U256};
 use kettle_primitives::SuaveTxEnvelope;
 use tracing::{debug, info, info_span, warn};
 
-use super::{compute_state_root, read_header, BlockCommit, Chain};
+use super::{compute_state_root, read_header, BlockCommit, Chain, StateRoot};
 use crate::{
     execute::{self, BlockContext},
     pool::TxFacts,
@@ -169,7 +169,11 @@ impl Chain {
                 );
             return Err(ImportError::InvalidTransaction { index, reason });
         }
-        let (state_root, accounts) = compute_state_root(&view, &executed.changes)?;
+        let StateRoot {
+            root: state_root,
+            accounts,
+            tries,
+        } = compute_state_root(&view, head.state_root, &executed.changes)?;
         drop(view);
 
         let mut expected = self.assemble_header(head_hash, &ctx, state_root, &executed);
@@ -196,6 +200,7 @@ impl Chain {
                 receipts: executed.receipts,
                 changes: executed.changes,
                 accounts,
+                tries,
                 dropped: Vec::new(),
             },
         )?;
