@@ -9,6 +9,11 @@
 #[path = "../../../tests/fuzz/support.rs"]
 mod fuzz_support;
 
+// The rpc suite's harness; this binary uses only its key, chain and raw-HTTP helpers.
+#[allow(dead_code)]
+#[path = "rpc/common.rs"]
+mod common;
+
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Once};
@@ -18,22 +23,18 @@ use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
 use alloy_eips::eip2718::Encodable2718;
 use alloy_primitives::{Address, Bytes, TxKind, B256, U256};
 use alloy_signer::SignerSync;
-use alloy_signer_local::PrivateKeySigner;
+use common::{dev_chain, post_json, user, CHAIN_ID};
 use fuzz_support::{mutate, Campaign, Rng, TrackingAlloc};
 use jsonrpsee::RpcModule;
-use kettle_chain::{db, Chain, ChainSpec, PoolLimits};
+use kettle_chain::Chain;
 use kettle_primitives::{
     ConfidentialComputeRecord, ConfidentialComputeRequest, SuaveTxEnvelope, DEV_KETTLE_ADDRESS,
 };
 use kettle_rpc::{ConfidentialApi, ConfidentialCall, ConfidentialError, RpcConfig};
 use serde_json::{json, Value};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 #[global_allocator]
 static ALLOC: TrackingAlloc = TrackingAlloc;
-
-const USER_KEY: &str = "91ab9a7e53c220e6210460b65a7a3bb2ca181412a8a7b43ff336b3df1737ce12";
-const CHAIN_ID: u64 = 16_813_125;
 
 /// Set by the panic hook: a handler panicked somewhere (blocking methods run on other
 /// threads, where jsonrpsee turns a panic into an internal error).
@@ -88,10 +89,6 @@ struct Fixture {
     raw_txs: Vec<Vec<u8>>,
 }
 
-fn user() -> PrivateKeySigner {
-    USER_KEY.parse().expect("user key")
-}
-
 fn eip1559(nonce: u64) -> TxEnvelope {
     let tx = TxEip1559 {
         chain_id: CHAIN_ID,
@@ -111,15 +108,7 @@ fn eip1559(nonce: u64) -> TxEnvelope {
 /// A chain with one block holding one transaction, and well-formed requests for every method.
 fn fixture() -> Fixture {
     let dir = tempfile::tempdir().expect("tempdir");
-    let db = db::open_db(dir.path(), &[]).expect("open db");
-    let chain = Arc::new(
-        Chain::open(
-            db,
-            ChainSpec::dev(DEV_KETTLE_ADDRESS),
-            PoolLimits::default(),
-        )
-        .expect("open chain"),
-    );
+    let chain = dev_chain(dir.path());
     let tx = eip1559(0);
     let tx_hash = chain
         .add_transaction(&SuaveTxEnvelope::Ethereum(tx))
@@ -423,54 +412,10 @@ fn fuzz_requests_in_process() {
     fuzz_support::assert_outcomes(&outcomes, &["result", "error", "unparsable"]);
 }
 
+/// POSTs `body` to the server and returns status and body.
 async fn post(addr: SocketAddr, body: &[u8]) -> (u16, String) {
-    let mut request = format!(
-        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    )
-    .into_bytes();
-    request.extend_from_slice(body);
-    let exchange = async {
-        let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-        let _ = stream.write_all(&request).await;
-        let mut buf = Vec::new();
-        let _ = stream.read_to_end(&mut buf).await;
-        buf
-    };
-    let buf = tokio::time::timeout(Duration::from_secs(20), exchange)
-        .await
-        .expect("HTTP exchange timed out");
-    let text = String::from_utf8_lossy(&buf).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("no HTTP status in {head:?}"));
-    let body = if head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
-        dechunk(body)
-    } else {
-        body.to_owned()
-    };
+    let (status, _head, body) = post_json(addr, body, Duration::from_secs(20)).await;
     (status, body)
-}
-
-fn dechunk(mut body: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = body.split_once("\r\n") {
-        let Ok(n) = usize::from_str_radix(size.trim(), 16) else {
-            break;
-        };
-        if n == 0 || rest.len() < n {
-            break;
-        }
-        out.push_str(&rest[..n]);
-        body = rest[n..].trim_start_matches("\r\n");
-    }
-    out
 }
 
 #[test]

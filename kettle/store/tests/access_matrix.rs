@@ -27,22 +27,19 @@
 //!
 //! Run with `--nocapture` (or `--show-output`) to see the matrices.
 
+mod common;
+
 use std::fmt::Write as _;
 use std::path::Path;
 
-use alloy_primitives::{address, keccak256, Address, Bytes, FixedBytes, U256};
+use alloy_primitives::{address, keccak256, Address, Bytes, FixedBytes};
 use alloy_sol_types::{SolCall, SolError};
 use kettle_contracts::{cluster_store::ClusterStore, PeekerReverted};
-use kettle_primitives::{
-    ConfidentialComputeRequest, DataId, DataRecord, ANYALLOWED, SUAVE_DEV_CHAIN_ID,
-};
+use kettle_primitives::{DataId, DataRecord, ANYALLOWED};
 use kettle_store::{EncryptedStore, KettleSecret, RemoteApply, StoreLimits, StoreOptions};
-use revm::database::{CacheDB, EmptyDB};
-use revm::state::{AccountInfo, Bytecode};
 use suave_precompiles::addresses::CONFIDENTIAL_RETRIEVE;
 use suave_precompiles::{
-    BlockContext, ConfidentialOutcome, KettleContext, Mevm, MevmError, RequestKind, StoreError,
-    StoreWrite, StoreWriteSet,
+    ConfidentialOutcome, MevmError, RequestKind, StoreError, StoreWrite, StoreWriteSet,
 };
 
 /// The kettles of the cluster.
@@ -61,44 +58,14 @@ fn open(dir: &Path, kettle: Address) -> EncryptedStore {
         .expect("open store")
 }
 
-fn chain() -> CacheDB<EmptyDB> {
-    let mut db = CacheDB::new(EmptyDB::default());
-    let code = Bytes::copy_from_slice(&ClusterStore::DEPLOYED_BYTECODE);
-    db.insert_account_info(
-        SUAPP,
-        AccountInfo {
-            code_hash: keccak256(&code),
-            code: Some(Bytecode::new_raw(code)),
-            ..Default::default()
-        },
-    );
-    db
-}
-
 /// A confidential run of `data` on the SUAPP by `kettle` over `store`.
 fn run(
     store: &EncryptedStore,
     kettle: Address,
     data: Vec<u8>,
 ) -> Result<ConfidentialOutcome, MevmError> {
-    let ctx = KettleContext::new(kettle, SUAVE_DEV_CHAIN_ID);
-    let block = BlockContext {
-        number: 100,
-        timestamp: 1_700_000_000,
-        basefee: 0,
-        gas_limit: 30_000_000,
-        ..Default::default()
-    };
-    let mut req = ConfidentialComputeRequest::default();
-    req.record.to = Some(SUAPP);
-    req.record.gas = 10_000_000;
-    req.record.gas_price = U256::from(1_000_000_000u64);
-    req.record.data = data.into();
-    req.record.kettle_address = kettle;
-    req.record.chain_id = U256::from(SUAVE_DEV_CHAIN_ID);
-    req.confidential_inputs = Bytes::from_static(INPUTS);
-    req.set_inputs_hash();
-    Mevm::new(&ctx, store).execute(chain(), &block, &req, RequestKind::Call)
+    let chain = common::chain_with(&[(SUAPP, &ClusterStore::DEPLOYED_BYTECODE[..])]);
+    common::run_mevm(store, kettle, chain, SUAPP, data, INPUTS, RequestKind::Call)
 }
 
 fn name(a: Address) -> String {

@@ -4,40 +4,24 @@
 
 mod common;
 
-use alloy_primitives::{address, keccak256, Address, Bytes, FixedBytes, U256};
+use alloy_primitives::{address, Address, Bytes, FixedBytes, U256};
 use alloy_sol_types::SolCall;
 use common::*;
 use kettle_contracts::{store_suapp::StoreSuapp, suave_abi_check::SuaveAbiCheck};
-use kettle_primitives::{
-    ConfidentialComputeRequest, DEV_KETTLE_ADDRESS, DEV_USER_ADDRESS, SUAVE_DEV_CHAIN_ID,
-};
+use kettle_primitives::{DEV_KETTLE_ADDRESS, DEV_USER_ADDRESS};
 use kettle_store::EncryptedStore;
 use revm::database::{CacheDB, EmptyDB};
-use revm::state::{AccountInfo, Bytecode};
-use suave_precompiles::{
-    BlockContext, ConfidentialOutcome, ConfidentialStore, KettleContext, Mevm, MevmError,
-    RequestKind,
-};
+use revm::state::AccountInfo;
+use suave_precompiles::{ConfidentialOutcome, ConfidentialStore, MevmError, RequestKind};
 
 const STORE_SUAPP: Address = address!("0x000000000000000000000000000000000000b0b0");
 const ABI_CHECK: Address = address!("0x000000000000000000000000000000000000a0a0");
 
 fn chain() -> CacheDB<EmptyDB> {
-    let mut db = CacheDB::new(EmptyDB::default());
-    for (at, runtime) in [
-        (STORE_SUAPP, &StoreSuapp::DEPLOYED_BYTECODE),
-        (ABI_CHECK, &SuaveAbiCheck::DEPLOYED_BYTECODE),
-    ] {
-        let code = Bytes::copy_from_slice(runtime);
-        db.insert_account_info(
-            at,
-            AccountInfo {
-                code_hash: keccak256(&code),
-                code: Some(Bytecode::new_raw(code)),
-                ..Default::default()
-            },
-        );
-    }
+    let mut db = chain_with(&[
+        (STORE_SUAPP, &StoreSuapp::DEPLOYED_BYTECODE[..]),
+        (ABI_CHECK, &SuaveAbiCheck::DEPLOYED_BYTECODE[..]),
+    ]);
     db.insert_account_info(
         DEV_USER_ADDRESS,
         AccountInfo {
@@ -55,24 +39,7 @@ fn run(
     inputs: &[u8],
     kind: RequestKind,
 ) -> Result<ConfidentialOutcome, MevmError> {
-    let kettle = KettleContext::new(DEV_KETTLE_ADDRESS, SUAVE_DEV_CHAIN_ID);
-    let block = BlockContext {
-        number: 100,
-        timestamp: 1_700_000_000,
-        basefee: 0,
-        gas_limit: 30_000_000,
-        ..Default::default()
-    };
-    let mut req = ConfidentialComputeRequest::default();
-    req.record.to = Some(to);
-    req.record.gas = 10_000_000;
-    req.record.gas_price = U256::from(1_000_000_000u64);
-    req.record.data = data.into();
-    req.record.kettle_address = DEV_KETTLE_ADDRESS;
-    req.record.chain_id = U256::from(SUAVE_DEV_CHAIN_ID);
-    req.confidential_inputs = Bytes::copy_from_slice(inputs);
-    req.set_inputs_hash();
-    Mevm::new(&kettle, store).execute(chain(), &block, &req, kind)
+    run_mevm(store, DEV_KETTLE_ADDRESS, chain(), to, data, inputs, kind)
 }
 
 #[test]

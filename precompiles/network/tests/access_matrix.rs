@@ -26,14 +26,13 @@
 //!
 //! Run with `--nocapture` (or `--show-output`) to see the matrix.
 
+mod support;
+
 use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
 
-use alloy_consensus::{SignableTransaction, TxEnvelope, TxLegacy};
-use alloy_eips::eip2718::Encodable2718;
-use alloy_primitives::{address, hex, keccak256, Address, Bytes, FixedBytes, TxKind, B256, U256};
-use alloy_signer::SignerSync;
-use alloy_signer_local::PrivateKeySigner;
+use alloy_consensus::TxEnvelope;
+use alloy_primitives::{address, hex, keccak256, Address, Bytes, FixedBytes, B256, U256};
 use alloy_sol_types::{SolCall, SolError, SolValue};
 use kettle_contracts::access_caller::{AccessCaller, Suave::BuildBlockArgs as AbiBuildBlockArgs};
 use kettle_contracts::{BuildBlockArgs, PeekerReverted, SimulateTransactionResult};
@@ -501,42 +500,15 @@ fn value(r: &DataRecord, key: &str, v: &[u8]) -> StoreWrite {
     }
 }
 
-/// A signed legacy transaction, EIP-2718 encoded.
-fn signed_tx(nonce: u64) -> Bytes {
-    let tx = TxLegacy {
-        chain_id: Some(1),
-        nonce,
-        gas_price: 13,
-        gas_limit: 21_000,
-        to: TxKind::Call(Address::repeat_byte(0x22)),
-        value: U256::ZERO,
-        input: Bytes::new(),
-    };
-    let signer = PrivateKeySigner::from_slice(&[5u8; 32]).unwrap();
-    let sig = signer.sign_hash_sync(&tx.signature_hash()).unwrap();
-    TxEnvelope::from(tx.into_signed(sig)).encoded_2718().into()
-}
-
 fn bundle_json(tx: &Bytes) -> Bytes {
     format!("{{\"txs\":[\"0x{}\"]}}", hex::encode(tx))
         .into_bytes()
         .into()
 }
 
+/// [`support::block_args`] as `AccessCaller`'s binding of the same Solidity struct.
 fn abi_block_args() -> AbiBuildBlockArgs {
-    AbiBuildBlockArgs {
-        slot: 1,
-        proposerPubkey: Bytes::from_static(&[0x42]),
-        parent: B256::ZERO,
-        timestamp: 0,
-        feeRecipient: address!("0x4200000000000000000000000000000000000000"),
-        gasLimit: 30_000_000,
-        random: B256::ZERO,
-        withdrawals: vec![],
-        extra: Bytes::new(),
-        beaconRoot: B256::ZERO,
-        fillPending: false,
-    }
+    AbiBuildBlockArgs::abi_decode(&support::block_args().abi_encode()).expect("same struct")
 }
 
 /// One cell's setup: the committed store, the record the call names, and the leaf call.
@@ -552,8 +524,8 @@ struct Cell {
 
 fn setup(pc: Pc, peekers: &[Address]) -> Cell {
     let store = MemoryStore::new();
-    let user_tx = signed_tx(0);
-    let match_tx = signed_tx(1);
+    let user_tx = Bytes::from(support::transfer_tx(0));
+    let match_tx = Bytes::from(support::transfer_tx(1));
     let id = |r: &DataRecord| FixedBytes(r.id.0);
     let (records, writes, target, leaf) = match pc {
         Pc::Store | Pc::Retrieve | Pc::Fetch => {

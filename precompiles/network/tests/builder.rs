@@ -5,11 +5,8 @@ mod support;
 
 use std::sync::{Arc, Mutex};
 
-use alloy_consensus::{SignableTransaction, TxEnvelope, TxLegacy};
-use alloy_eips::eip2718::Encodable2718;
+use alloy_consensus::TxEnvelope;
 use alloy_primitives::{address, Address, Bytes, TxKind, B256, U256};
-use alloy_signer::SignerSync;
-use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
 use base64::Engine;
 use kettle_contracts::precompiles::SuavePrecompiles::{
@@ -25,7 +22,7 @@ use suave_precompiles_network::{
     flashbots, BackendError, BlockSimulation, BuiltBlock, ExecutionBackend, Network, NetworkConfig,
     SBundle,
 };
-use support::{call, Reply, TestServer};
+use support::{block_args, call, legacy_tx, Reply, TestServer};
 
 const KEY: &str = "0x6c45335a22461ccdb978b78ab61b238bad2fae4544fb55c14eb096c875ccfc52";
 
@@ -38,18 +35,7 @@ fn config(hosts: &[&str]) -> NetworkConfig {
 }
 
 fn signed_tx(to: Option<Address>, data: &[u8]) -> Vec<u8> {
-    let tx = TxLegacy {
-        chain_id: Some(1),
-        nonce: 0,
-        gas_price: 13,
-        gas_limit: 21_000,
-        to: to.map_or(TxKind::Create, TxKind::Call),
-        value: U256::ZERO,
-        input: Bytes::copy_from_slice(data),
-    };
-    let signer = PrivateKeySigner::from_slice(&[3u8; 32]).unwrap();
-    let sig = signer.sign_hash_sync(&tx.signature_hash()).unwrap();
-    TxEnvelope::from(tx.into_signed(sig)).encoded_2718()
+    legacy_tx(3, 0, to.map_or(TxKind::Create, TxKind::Call), 21_000, data)
 }
 
 fn bundle_json(txs: &[Vec<u8>]) -> Vec<u8> {
@@ -58,22 +44,6 @@ fn bundle_json(txs: &[Vec<u8>]) -> Vec<u8> {
         .map(|t| format!("\"0x{}\"", alloy_primitives::hex::encode(t)))
         .collect();
     format!("{{\"txs\":[{}]}}", txs.join(",")).into_bytes()
-}
-
-fn block_args() -> BuildBlockArgs {
-    BuildBlockArgs {
-        slot: 1,
-        proposerPubkey: Bytes::from_static(&[0x42]),
-        parent: B256::ZERO,
-        timestamp: 0,
-        feeRecipient: address!("0x4200000000000000000000000000000000000000"),
-        gasLimit: 30_000_000,
-        random: B256::ZERO,
-        withdrawals: vec![],
-        extra: Bytes::new(),
-        beaconRoot: B256::ZERO,
-        fillPending: false,
-    }
 }
 
 #[test]

@@ -1,10 +1,8 @@
 //! fillMevShareBundle through `run_call`, with a real store overlay and caller stack.
 
-use alloy_consensus::{SignableTransaction, TxEnvelope, TxLegacy};
-use alloy_eips::eip2718::Encodable2718;
-use alloy_primitives::{hex, Address, Bytes, TxKind, B128, U256};
-use alloy_signer::SignerSync;
-use alloy_signer_local::PrivateKeySigner;
+mod support;
+
+use alloy_primitives::{hex, Address, Bytes, B128};
 use alloy_sol_types::{SolCall, SolValue};
 use kettle_contracts::precompiles::SuavePrecompiles::fillMevShareBundleCall;
 use kettle_primitives::{ConfidentialComputeRequest, DataRecord};
@@ -14,25 +12,12 @@ use suave_precompiles::{
     ExternalCall, ExternalPrecompiles, KettleContext, StoreLimits, StoreOverlay,
 };
 use suave_precompiles_network::{Network, NetworkConfig};
+use support::transfer_tx;
 
 const SUAPP: Address = Address::repeat_byte(0xaa);
 
 fn tx_hex(nonce: u64) -> String {
-    let tx = TxLegacy {
-        chain_id: Some(1),
-        nonce,
-        gas_price: 13,
-        gas_limit: 21_000,
-        to: TxKind::Call(Address::repeat_byte(0x22)),
-        value: U256::ZERO,
-        input: Bytes::new(),
-    };
-    let signer = PrivateKeySigner::from_slice(&[5u8; 32]).unwrap();
-    let sig = signer.sign_hash_sync(&tx.signature_hash()).unwrap();
-    format!(
-        "0x{}",
-        hex::encode(TxEnvelope::from(tx.into_signed(sig)).encoded_2718())
-    )
+    format!("0x{}", hex::encode(transfer_tx(nonce)))
 }
 
 struct Fixture {

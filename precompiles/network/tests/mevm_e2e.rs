@@ -13,13 +13,10 @@ mod support;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use alloy_consensus::{SignableTransaction, TxEnvelope, TxLegacy};
-use alloy_eips::eip2718::Encodable2718;
 use alloy_primitives::{
     address, eip191_hash_message, hex, keccak256, Address, Bytes, Signature, TxKind, B128, B256,
     U256,
 };
-use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::{SolCall, SolEvent};
 use kettle_contracts::network_suapp::{
@@ -312,21 +309,8 @@ fn flashbots_signer(header: &str, body: &[u8]) -> Option<Address> {
 
 /// A signed legacy transaction to `to` with `input`, binary, 0x-hex.
 fn signed_tx(nonce: u64, to: Address, input: &[u8]) -> String {
-    let tx = TxLegacy {
-        chain_id: Some(1),
-        nonce,
-        gas_price: 13,
-        gas_limit: 60_000,
-        to: TxKind::Call(to),
-        value: U256::ZERO,
-        input: Bytes::copy_from_slice(input),
-    };
-    let signer = PrivateKeySigner::from_slice(&[0x5e; 32]).unwrap();
-    let sig = signer.sign_hash_sync(&tx.signature_hash()).unwrap();
-    format!(
-        "0x{}",
-        hex::encode(TxEnvelope::from(tx.into_signed(sig)).encoded_2718())
-    )
+    let tx = support::legacy_tx(0x5e, nonce, TxKind::Call(to), 60_000, input);
+    format!("0x{}", hex::encode(tx))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 
 use std::{
     net::SocketAddr,
+    path::Path,
     sync::{
         atomic::{AtomicU64, Ordering},
         Arc, Mutex,
@@ -204,15 +205,7 @@ impl TestNode {
 
     pub async fn start_with(configure: impl FnOnce(&mut RpcConfig)) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
-        let db = db::open_db(dir.path(), &[]).expect("open db");
-        let chain = Arc::new(
-            Chain::open(
-                db,
-                ChainSpec::dev(DEV_KETTLE_ADDRESS),
-                PoolLimits::default(),
-            )
-            .expect("open chain"),
-        );
+        let chain = dev_chain(dir.path());
         let kettle = Arc::new(TestKettle {
             chain: chain.clone(),
             calls: Mutex::default(),
@@ -286,19 +279,49 @@ impl TestNode {
 
     /// POSTs `body` as JSON and returns status, response headers and body.
     pub async fn post(&self, body: &[u8]) -> (u16, String, String) {
-        let mut request = format!(
-            "POST / HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-            self.addr(),
-            body.len()
-        )
-        .into_bytes();
-        request.extend_from_slice(body);
-        raw_http(self.addr(), &request).await
+        post_json(self.addr(), body, HTTP_TIMEOUT).await
     }
+}
+
+/// A dev chain in `dir`: shared with `tests/fuzz.rs` so both open the chain the same way.
+pub fn dev_chain(dir: &Path) -> Arc<Chain> {
+    let db = db::open_db(dir, &[]).expect("open db");
+    Arc::new(
+        Chain::open(
+            db,
+            ChainSpec::dev(DEV_KETTLE_ADDRESS),
+            PoolLimits::default(),
+        )
+        .expect("open chain"),
+    )
+}
+
+/// How long [`raw_http`] waits for a whole exchange.
+const HTTP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// POSTs `body` as JSON over a raw connection within `timeout`; status, headers and body
+/// (shared with `tests/fuzz.rs`, which needs a longer timeout).
+pub async fn post_json(addr: SocketAddr, body: &[u8], timeout: Duration) -> (u16, String, String) {
+    let mut request = format!(
+        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    request.extend_from_slice(body);
+    raw_http_within(addr, &request, timeout).await
 }
 
 /// Sends raw bytes over TCP and parses the HTTP/1.1 response.
 pub async fn raw_http(addr: SocketAddr, request: &[u8]) -> (u16, String, String) {
+    raw_http_within(addr, request, HTTP_TIMEOUT).await
+}
+
+/// [`raw_http`] with its own timeout for the whole exchange.
+pub async fn raw_http_within(
+    addr: SocketAddr,
+    request: &[u8],
+    timeout: Duration,
+) -> (u16, String, String) {
     let exchange = async {
         let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
         // The server may answer (and close) before reading everything; that is fine.
@@ -307,7 +330,7 @@ pub async fn raw_http(addr: SocketAddr, request: &[u8]) -> (u16, String, String)
         let _ = stream.read_to_end(&mut buf).await;
         buf
     };
-    let buf = tokio::time::timeout(Duration::from_secs(10), exchange)
+    let buf = tokio::time::timeout(timeout, exchange)
         .await
         .expect("HTTP exchange timed out");
     let text = String::from_utf8_lossy(&buf).into_owned();

@@ -1,5 +1,5 @@
-//! Test helpers: a real HTTP/1.1 server on 127.0.0.1 with canned answers, and precompile
-//! call helpers.
+//! Test helpers: a real HTTP/1.1 server on 127.0.0.1 with canned answers, precompile call
+//! helpers, and the transactions and block arguments the builder tests share.
 
 #![allow(dead_code)]
 
@@ -8,10 +8,14 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use alloy_primitives::{Address, Bytes};
+use alloy_consensus::{SignableTransaction, TxEnvelope, TxLegacy};
+use alloy_eips::eip2718::Encodable2718;
+use alloy_primitives::{address, Address, Bytes, TxKind, B256, U256};
+use alloy_signer::SignerSync;
+use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
 use kettle_contracts::precompiles::SuavePrecompiles::{doHTTPRequest2Call, doHTTPRequestCall};
-use kettle_contracts::HttpRequest;
+use kettle_contracts::{BuildBlockArgs, HttpRequest};
 use suave_precompiles::ExternalRun;
 
 /// A request as the server saw it.
@@ -210,4 +214,50 @@ pub fn http2(run: &mut dyn ExternalRun, req: HttpRequest) -> Result<(u64, Vec<u8
     let resp = doHTTPRequest2Call::abi_decode_returns(&out).expect("output decodes");
     assert!(resp.error.is_empty());
     Ok((resp.status, resp.body.to_vec()))
+}
+
+/// A legacy transaction on chain 1 (gas price 13, no value) signed with the key `[key; 32]`,
+/// EIP-2718 encoded: the one recipe behind every test's bundle transactions.
+pub fn legacy_tx(key: u8, nonce: u64, to: TxKind, gas_limit: u64, input: &[u8]) -> Vec<u8> {
+    let tx = TxLegacy {
+        chain_id: Some(1),
+        nonce,
+        gas_price: 13,
+        gas_limit,
+        to,
+        value: U256::ZERO,
+        input: Bytes::copy_from_slice(input),
+    };
+    let signer = PrivateKeySigner::from_slice(&[key; 32]).unwrap();
+    let sig = signer.sign_hash_sync(&tx.signature_hash()).unwrap();
+    TxEnvelope::from(tx.into_signed(sig)).encoded_2718()
+}
+
+/// An empty 21 000-gas call to `0x22…22` signed with key `[5; 32]`: the user and match
+/// transactions of the MEV-Share fixtures.
+pub fn transfer_tx(nonce: u64) -> Vec<u8> {
+    legacy_tx(
+        5,
+        nonce,
+        TxKind::Call(Address::repeat_byte(0x22)),
+        21_000,
+        &[],
+    )
+}
+
+/// Block arguments for slot 1 (30M gas, no withdrawals): what the block-building tests ask for.
+pub fn block_args() -> BuildBlockArgs {
+    BuildBlockArgs {
+        slot: 1,
+        proposerPubkey: Bytes::from_static(&[0x42]),
+        parent: B256::ZERO,
+        timestamp: 0,
+        feeRecipient: address!("0x4200000000000000000000000000000000000000"),
+        gasLimit: 30_000_000,
+        random: B256::ZERO,
+        withdrawals: vec![],
+        extra: Bytes::new(),
+        beaconRoot: B256::ZERO,
+        fillPending: false,
+    }
 }
