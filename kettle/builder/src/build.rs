@@ -26,7 +26,9 @@
 //! 6. Prague end-of-block requests (deposits parsed from the deposit contract's logs,
 //!    EIP-7002 and EIP-7251 dequeues), then withdrawals;
 //! 7. roots (transactions, receipts, withdrawals, state via [`trie::state_root_after`] and
-//!    `eth_getProof` at the parent), header, block hash = keccak of the RLP header.
+//!    `eth_getProof` at the parent, plus the proofs of probe keys from [`trie::find_probe`]
+//!    when a deletion collapses a branch into a node the proofs left blinded), header, block
+//!    hash = keccak of the RLP header.
 //!
 //! [`simulate_bundle`] is suave-geth's `buildBlockFromTxs` with null arguments: the bundle on
 //! top of the head, no payment transaction, block value = coinbase profit, no state root.
@@ -75,6 +77,15 @@ pub const PAYMENT_GAS: u64 = 28_000;
 pub const DEFAULT_REFUND_PERCENT: i64 = 10;
 /// `eth_getProof` requests per batch round trip.
 const PROOF_BATCH: usize = 64;
+/// Keys hashed at most in the search for a key whose proof reveals a blinded node (the
+/// expected work is `16^path_len`: this covers paths of up to about 6 nibbles).
+const PROBE_MAX_ATTEMPTS: u64 = 1 << 24;
+/// Longest path of a blinded node worth searching a probe key for: a 7-nibble path needs
+/// about 16^7 hashes, so a search within [`PROBE_MAX_ATTEMPTS`] would mostly fail after
+/// burning seconds of CPU.
+const PROBE_MAX_PATH_NIBBLES: usize = 6;
+/// Rounds of revealing blinded nodes with extra proofs before the state root gives up.
+const PROBE_MAX_ROUNDS: usize = 16;
 /// Topic of `DepositEvent(bytes,bytes,bytes,bytes,bytes)` (EIP-6110).
 const DEPOSIT_EVENT_TOPIC: B256 =
     alloy_primitives::b256!("0x649bbc62d0e31342afea4e5cd82d4049e7e1ee912fc0889aa790803be39038c5");
@@ -902,18 +913,12 @@ pub fn build_block(
             (*address, slots)
         })
         .collect();
+    let at = BlockId::Number(parent.header.number);
     let proofs = fork
         .rpc
-        .proofs(
-            &accounts,
-            BlockId::Number(parent.header.number),
-            PROOF_BATCH,
-        )
-        .map_err(|e| match e {
-            RpcError::Deadline { .. } => BuildError::Deadline,
-            other => BuildError::Rpc(other),
-        })?;
-    let state_root = trie::state_root_after(parent.header.state_root, &proofs, &updates)?;
+        .proofs(&accounts, at, PROOF_BATCH)
+        .map_err(proof_error)?;
+    let state_root = state_root_revealing(fork, at, parent.header.state_root, proofs, &updates)?;
 
     let next = exec.next().clone();
     let mut logs_bloom = Bloom::ZERO;
@@ -965,4 +970,92 @@ pub fn build_block(
         fee_recipient,
         block_value,
     })
+}
+
+/// An `eth_getProof` failure as a build error.
+fn proof_error(err: RpcError) -> BuildError {
+    match err {
+        RpcError::Deadline { .. } => BuildError::Deadline,
+        other => BuildError::Rpc(other),
+    }
+}
+
+/// The state root after `updates` ([`trie::state_root_after`]); when a deletion collapses a
+/// branch into a node `proofs` only reference by hash, fetches (at `at`) the proof of a key
+/// whose path passes through that node (found by [`trie::find_probe`]), which reveals it, and
+/// tries again, for at most [`PROBE_MAX_ROUNDS`] rounds. Standard JSON-RPC cannot fetch a node
+/// by hash, but it proves any key, present or not.
+fn state_root_revealing(
+    fork: &Fork,
+    at: BlockId,
+    parent_root: B256,
+    mut proofs: Vec<alloy_rpc_types_eth::EIP1186AccountProofResponse>,
+    updates: &BTreeMap<Address, AccountUpdate>,
+) -> Result<B256, BuildError> {
+    let mut probed = std::collections::HashSet::new();
+    let mut rounds = 0;
+    loop {
+        let blinded = match trie::state_root_after(parent_root, &proofs, updates) {
+            Ok(root) => return Ok(root),
+            Err(TrieError::BlindedNode(blinded)) => blinded,
+            Err(err) => return Err(err.into()),
+        };
+        // A probe's proof always reveals its node: meeting it again means the node cannot be
+        // revealed this way.
+        if rounds >= PROBE_MAX_ROUNDS || !probed.insert(blinded) {
+            return Err(TrieError::BlindedNode(blinded).into());
+        }
+        rounds += 1;
+        if blinded.path.len() > PROBE_MAX_PATH_NIBBLES {
+            tracing::warn!(
+                trie = %blinded.trie,
+                path_len = blinded.path.len(),
+                "blinded node too deep to reveal with a probe key"
+            );
+            return Err(TrieError::BlindedNode(blinded).into());
+        }
+        let deadline = fork.rpc.deadline();
+        if deadline.expired() {
+            return Err(BuildError::Deadline);
+        }
+        let started = std::time::Instant::now();
+        let found = trie::find_probe(&blinded, PROBE_MAX_ATTEMPTS, deadline.0);
+        let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let found = match found {
+            Ok(found) => found,
+            Err(trie::ProbeError::Deadline { attempts }) => {
+                tracing::warn!(
+                    trie = %blinded.trie,
+                    path_len = blinded.path.len(),
+                    attempts,
+                    ms,
+                    "deadline passed searching a key to reveal a blinded node"
+                );
+                return Err(BuildError::Deadline);
+            }
+            Err(trie::ProbeError::Budget { attempts }) => {
+                tracing::warn!(
+                    trie = %blinded.trie,
+                    path_len = blinded.path.len(),
+                    attempts,
+                    ms,
+                    "no key found to reveal a blinded node"
+                );
+                return Err(TrieError::BlindedNode(blinded).into());
+            }
+        };
+        tracing::info!(
+            trie = %blinded.trie,
+            path_len = blinded.path.len(),
+            attempts = found.attempts,
+            ms,
+            round = rounds,
+            "proving a probe key to reveal a blinded node"
+        );
+        let request = match found.probe {
+            trie::Probe::Account(address) => (address, Vec::new()),
+            trie::Probe::Storage { address, slot } => (address, vec![slot]),
+        };
+        proofs.extend(fork.rpc.proofs(&[request], at, 1).map_err(proof_error)?);
+    }
 }

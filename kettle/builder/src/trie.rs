@@ -8,18 +8,23 @@
 //!
 //! A deletion that collapses a branch into a sibling the proofs only reference by hash cannot be
 //! completed (the sibling may be a leaf or an extension whose key changes): that is reported as
-//! [`TrieError::BlindedNode`], never answered with a wrong root. A sibling that is inlined in
-//! its parent, or that another proof reveals, is no problem.
+//! [`TrieError::BlindedNode`], with the trie and path of the sibling, never answered with a
+//! wrong root. A sibling that is inlined in its parent, or that another proof reveals, is no
+//! problem: the proof of any key whose hashed path starts with the sibling's path (even a key
+//! that does not exist, whose exclusion proof still walks that path) reveals it, and
+//! [`find_probe`] searches for such a key, whose proof the caller adds before trying again.
 
 mod sparse;
 #[cfg(test)]
 mod tests;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
+use std::time::Instant;
 
 use alloy_primitives::{keccak256, Address, B256, U256};
 use alloy_rpc_types_eth::EIP1186AccountProofResponse;
-use alloy_trie::{TrieAccount, EMPTY_ROOT_HASH};
+use alloy_trie::{Nibbles, TrieAccount, EMPTY_ROOT_HASH};
 
 use sparse::SparseTrie;
 
@@ -56,9 +61,143 @@ pub enum TrieError {
     #[error("no proof covers {0}")]
     MissingProof(String),
     /// Updating the trie needs a node the proofs only reference by hash (a deletion collapses
-    /// a branch into a sibling the proofs did not reveal).
-    #[error("the proofs do not reveal the node {0} that a deletion needs")]
-    BlindedNode(B256),
+    /// a branch into a sibling the proofs did not reveal). A proof of a key found by
+    /// [`find_probe`] reveals it.
+    #[error("the proofs do not reveal the {0}, which a deletion needs")]
+    BlindedNode(BlindedNode),
+}
+
+/// Which trie of the state a node is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TrieId {
+    /// The account trie (keys: `keccak256(address)`).
+    Accounts,
+    /// The storage trie of this account (keys: `keccak256(slot)`).
+    Storage(Address),
+}
+
+impl fmt::Display for TrieId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TrieId::Accounts => f.write_str("account trie"),
+            TrieId::Storage(address) => write!(f, "storage trie of {address}"),
+        }
+    }
+}
+
+/// A node the proofs only reference by hash, and where it is: what a proof must pass through
+/// to reveal it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct BlindedNode {
+    /// The trie the node is in.
+    pub trie: TrieId,
+    /// The node's path from the root of its trie, in nibbles of the hashed key.
+    pub path: Nibbles,
+    /// The node's hash.
+    pub hash: B256,
+}
+
+impl fmt::Display for BlindedNode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "node {} at path 0x", self.hash)?;
+        for nibble in self.path.iter() {
+            write!(f, "{nibble:x}")?;
+        }
+        write!(f, " ({} nibbles) of the {}", self.path.len(), self.trie)
+    }
+}
+
+/// A key whose `eth_getProof` proof (at the parent block) reveals a blinded node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Probe {
+    /// Prove this account (no slots).
+    Account(Address),
+    /// Prove this slot of this account.
+    Storage {
+        /// The account whose storage trie holds the node.
+        address: Address,
+        /// The slot (32-byte big-endian key, not hashed).
+        slot: B256,
+    },
+}
+
+/// A key [`find_probe`] found, and how many keys it hashed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProbeFound {
+    /// The key to prove.
+    pub probe: Probe,
+    /// Keys hashed to find it.
+    pub attempts: u64,
+}
+
+/// Why [`find_probe`] found no key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ProbeError {
+    /// No key had the path as prefix within the attempts allowed.
+    #[error("no key found in {attempts} attempts")]
+    Budget {
+        /// Keys hashed.
+        attempts: u64,
+    },
+    /// The deadline passed during the search.
+    #[error("deadline passed after {attempts} attempts")]
+    Deadline {
+        /// Keys hashed.
+        attempts: u64,
+    },
+}
+
+/// How many keys [`find_probe`] hashes between deadline checks.
+const PROBE_DEADLINE_EVERY: u64 = 4096;
+
+/// Searches for a key whose proof passes through `node`: a storage slot (a counter as a
+/// 32-byte big-endian key) or an address (a counter in the address's last 8 bytes) whose
+/// keccak256 starts with the node's path. A key that does not exist works as well as one that
+/// does: its exclusion proof still walks the path. The expected work is `16^path.len()`
+/// hashes, so the search gives up after `max_attempts` keys or at `deadline`.
+pub fn find_probe(
+    node: &BlindedNode,
+    max_attempts: u64,
+    deadline: Option<Instant>,
+) -> Result<ProbeFound, ProbeError> {
+    let probe = |counter: u64| match node.trie {
+        TrieId::Accounts => {
+            let mut address = Address::ZERO;
+            address.0[12..].copy_from_slice(&counter.to_be_bytes());
+            (Probe::Account(address), keccak256(address))
+        }
+        TrieId::Storage(address) => {
+            let slot = B256::from(U256::from(counter));
+            (Probe::Storage { address, slot }, keccak256(slot))
+        }
+    };
+    for counter in 0..max_attempts {
+        if counter % PROBE_DEADLINE_EVERY == PROBE_DEADLINE_EVERY - 1
+            && deadline.is_some_and(|at| Instant::now() >= at)
+        {
+            return Err(ProbeError::Deadline { attempts: counter });
+        }
+        let (probe, hash) = probe(counter);
+        if starts_with(&hash, &node.path) {
+            return Ok(ProbeFound {
+                probe,
+                attempts: counter + 1,
+            });
+        }
+    }
+    Err(ProbeError::Budget {
+        attempts: max_attempts,
+    })
+}
+
+/// Whether the nibbles of `hash` start with `path`.
+fn starts_with(hash: &B256, path: &Nibbles) -> bool {
+    path.len() <= 64
+        && path.iter().enumerate().all(|(i, nibble)| {
+            let byte = hash[i / 2];
+            let ours = if i % 2 == 0 { byte >> 4 } else { byte & 0x0f };
+            ours == nibble
+        })
 }
 
 /// The state root after applying `updates` to the state whose root is `parent_state_root`.
@@ -66,7 +205,9 @@ pub enum TrieError {
 /// account and, for each, every changed storage slot.
 ///
 /// Every proof is checked against the parent's root (storage proofs against the storage root
-/// the account proof proves), including the account fields and slot values it claims. Inline
+/// the account proof proves), including the account fields and slot values it claims. Proofs
+/// of accounts that are not updated, and of slots that are not changed, only reveal nodes (as
+/// the proofs of [`find_probe`]'s keys do); an account may have several proofs. Inline
 /// nodes may be listed in a proof or not. Updates are applied before deletions, so a deletion
 /// only needs a blinded sibling when the final trie really collapses into it.
 pub fn state_root_after(
@@ -74,7 +215,7 @@ pub fn state_root_after(
     proofs: &[EIP1186AccountProofResponse],
     updates: &BTreeMap<Address, AccountUpdate>,
 ) -> Result<B256, TrieError> {
-    let mut state = SparseTrie::new(parent_state_root);
+    let mut state = SparseTrie::new(parent_state_root, TrieId::Accounts);
     let mut accounts = HashMap::<Address, ProvenAccount>::with_capacity(proofs.len());
     for response in proofs {
         let proven = prove_account(&mut state, response)?;
@@ -90,7 +231,7 @@ pub fn state_root_after(
             // Nothing to prove in an empty state.
             None if state.started_empty() => accounts
                 .entry(*address)
-                .or_insert_with(ProvenAccount::absent),
+                .or_insert_with(|| ProvenAccount::absent(*address)),
             None => return Err(TrieError::MissingProof(format!("account {address}"))),
         };
         match update {
@@ -124,9 +265,9 @@ struct ProvenAccount {
 }
 
 impl ProvenAccount {
-    fn absent() -> Self {
+    fn absent(address: Address) -> Self {
         Self {
-            storage: SparseTrie::new(EMPTY_ROOT_HASH),
+            storage: SparseTrie::new(EMPTY_ROOT_HASH, TrieId::Storage(address)),
             proven_slots: HashSet::new(),
         }
     }
@@ -141,7 +282,7 @@ impl ProvenAccount {
     ) -> Result<B256, TrieError> {
         let mut fresh;
         let storage = if created {
-            fresh = SparseTrie::new(EMPTY_ROOT_HASH);
+            fresh = SparseTrie::new(EMPTY_ROOT_HASH, TrieId::Storage(*address));
             &mut fresh
         } else {
             &mut self.storage
@@ -214,7 +355,7 @@ fn prove_account(
         }
     };
     Ok(ProvenAccount {
-        storage: SparseTrie::new(storage_root),
+        storage: SparseTrie::new(storage_root, TrieId::Storage(address)),
         proven_slots: HashSet::new(),
     })
 }

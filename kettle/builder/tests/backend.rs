@@ -735,3 +735,89 @@ fn unknown_parent_and_bad_timestamp() {
     let _: Option<TxEnvelope> = None;
     let _ = BuildError::Deadline;
 }
+
+/// `SSTORE(0, 0)`: zeroes slot 0.
+const ZEROER: &[u8] = &[0x60, 0x00, 0x60, 0x00, 0x55, 0x00];
+
+/// First nibble of a slot's hashed path.
+fn first_nibble(slot: &B256) -> u8 {
+    alloy_primitives::keccak256(slot)[0] >> 4
+}
+
+#[test]
+fn zeroing_a_slot_next_to_a_blinded_sibling_builds_with_a_probe_proof() {
+    // Slot 0 and exactly one other slot share the first nibble of their hashed paths (so they
+    // share a branch), and three more slots each have their own: zeroing slot 0 collapses that
+    // branch into the other slot's leaf, which the proof of slot 0 only references by hash.
+    let zeroed = B256::ZERO;
+    let mut sibling = None;
+    let mut used = vec![first_nibble(&zeroed)];
+    let mut others = Vec::new();
+    for i in 1u64.. {
+        let slot = B256::from(U256::from(i));
+        let nibble = first_nibble(&slot);
+        if nibble == used[0] && sibling.is_none() {
+            sibling = Some(slot);
+        } else if !used.contains(&nibble) && others.len() < 3 {
+            used.push(nibble);
+            others.push(slot);
+        }
+        if sibling.is_some() && others.len() == 3 {
+            break;
+        }
+    }
+    let sibling = sibling.unwrap();
+    let storage: BTreeMap<B256, U256> = [zeroed, sibling]
+        .iter()
+        .chain(&others)
+        .zip(1u64..)
+        .map(|(slot, i)| (*slot, U256::from(i) << 200))
+        .collect();
+
+    let alice = key(0x41);
+    let zeroer = Address::repeat_byte(0xd0);
+    let mut chain = MockChain::cancun(GWEI);
+    funded(&mut chain, alice.address(), ETH);
+    chain.accounts.insert(
+        zeroer,
+        MockAccount {
+            nonce: 1,
+            code: Bytes::from_static(ZEROER),
+            storage,
+            ..MockAccount::default()
+        },
+    );
+    chain.seal();
+    let pre = chain.accounts.clone();
+    let node = MockNode::start(chain);
+    let backend = RpcBackend::new(&node.url, quick()).unwrap();
+    // Tip 1 wei: no proposer payment, the beneficiary only gets the tips.
+    let tx = eip1559(
+        &alice,
+        0,
+        zeroer,
+        U256::ZERO,
+        b"",
+        2 * GWEI as u128,
+        1,
+        60_000,
+    );
+    let args = BuildBlockArgs {
+        feeRecipient: Address::repeat_byte(0xfe),
+        ..BuildBlockArgs::default()
+    };
+    let payload = backend
+        .build_payload(&args, &[bundle(vec![tx], None, None)], None)
+        .unwrap();
+    assert_eq!(payload.transactions.len(), 1);
+    let h = &payload.header;
+
+    let gas = payload.receipts[0].cumulative_gas_used();
+    let mut post = pre;
+    credit(&mut post, alice.address(), -i128::from(gas * (GWEI + 1)));
+    post.get_mut(&alice.address()).unwrap().nonce = 1;
+    credit(&mut post, h.beneficiary, i128::from(gas));
+    post.get_mut(&zeroer).unwrap().storage.remove(&zeroed);
+    let (expected_root, _) = state_trie(&post, &[]);
+    assert_eq!(h.state_root, expected_root);
+}

@@ -15,7 +15,7 @@ use alloy_trie::{
     Nibbles, TrieMask, EMPTY_ROOT_HASH,
 };
 
-use super::TrieError;
+use super::{BlindedNode, TrieError, TrieId};
 
 /// Nibbles in a key (keys are 32 bytes).
 const KEY_NIBBLES: usize = 64;
@@ -43,6 +43,20 @@ pub(super) enum ProofError {
     /// The proof goes on after the key's leaf or the point that excludes the key.
     #[error("proof has nodes past the end of the key's path")]
     Trailing,
+}
+
+/// A node an update needs that the proofs only reference by hash, and where it is.
+#[derive(Debug)]
+struct Blinded {
+    /// The node's path (its nibbles from the root).
+    path: Nibbles,
+    /// The node's hash.
+    hash: B256,
+}
+
+/// The path of the node reached with `rest` of the key `full` left.
+fn path_at(full: &Nibbles, rest: &Nibbles) -> Nibbles {
+    full.slice(..full.len() - rest.len())
 }
 
 /// A trie node: revealed, blinded (known by hash only) or empty.
@@ -248,14 +262,20 @@ fn reveal_node<'a>(
     }
 }
 
-/// Sets `key` (remaining path below `node`) to `value`. Returns whether anything changed.
-fn insert(node: &mut Node, key: Nibbles, value: Vec<u8>) -> Result<bool, TrieError> {
+/// Sets `key` (remaining path below `node` of the full key `full`) to `value`. Returns whether
+/// anything changed.
+fn insert(node: &mut Node, full: &Nibbles, key: Nibbles, value: Vec<u8>) -> Result<bool, Blinded> {
     let changed = match &mut node.kind {
         Kind::Empty => {
             node.kind = Kind::Leaf { key, value };
             true
         }
-        Kind::Blinded(hash) => return Err(TrieError::BlindedNode(*hash)),
+        Kind::Blinded(hash) => {
+            return Err(Blinded {
+                path: path_at(full, &key),
+                hash: *hash,
+            })
+        }
         Kind::Leaf {
             key: leaf_key,
             value: leaf_value,
@@ -286,7 +306,7 @@ fn insert(node: &mut Node, key: Nibbles, value: Vec<u8>) -> Result<bool, TrieErr
             child,
         } => {
             if key.starts_with(ext_key) {
-                if !insert(child, key.slice(ext_key.len()..), value)? {
+                if !insert(child, full, key.slice(ext_key.len()..), value)? {
                     return Ok(false);
                 }
             } else {
@@ -313,7 +333,7 @@ fn insert(node: &mut Node, key: Nibbles, value: Vec<u8>) -> Result<bool, TrieErr
         }
         Kind::Branch(children) => {
             let child = &mut children[usize::from(key.get_unchecked(0))];
-            if !insert(child, key.slice(1..), value)? {
+            if !insert(child, full, key.slice(1..), value)? {
                 return Ok(false);
             }
             true
@@ -335,12 +355,17 @@ fn with_prefix(prefix: Nibbles, branch: Kind) -> Kind {
     }
 }
 
-/// Removes `key` (remaining path below `node`), collapsing branches left with one child.
-/// Returns whether anything changed.
-fn remove(node: &mut Node, key: Nibbles) -> Result<bool, TrieError> {
+/// Removes `key` (remaining path below `node` of the full key `full`), collapsing branches left
+/// with one child. Returns whether anything changed.
+fn remove(node: &mut Node, full: &Nibbles, key: Nibbles) -> Result<bool, Blinded> {
     match &mut node.kind {
         Kind::Empty => return Ok(false),
-        Kind::Blinded(hash) => return Err(TrieError::BlindedNode(*hash)),
+        Kind::Blinded(hash) => {
+            return Err(Blinded {
+                path: path_at(full, &key),
+                hash: *hash,
+            })
+        }
         Kind::Leaf { key: leaf_key, .. } => {
             if *leaf_key != key {
                 return Ok(false);
@@ -351,7 +376,7 @@ fn remove(node: &mut Node, key: Nibbles) -> Result<bool, TrieError> {
             key: ext_key,
             child,
         } => {
-            if !key.starts_with(ext_key) || !remove(child, key.slice(ext_key.len()..))? {
+            if !key.starts_with(ext_key) || !remove(child, full, key.slice(ext_key.len()..))? {
                 return Ok(false);
             }
             // The child branch may have collapsed into a leaf or an extension: merge it.
@@ -375,7 +400,7 @@ fn remove(node: &mut Node, key: Nibbles) -> Result<bool, TrieError> {
         }
         Kind::Branch(children) => {
             let child = &mut children[usize::from(key.get_unchecked(0))];
-            if !remove(child, key.slice(1..))? {
+            if !remove(child, full, key.slice(1..))? {
                 return Ok(false);
             }
             let mut left = children
@@ -385,7 +410,7 @@ fn remove(node: &mut Node, key: Nibbles) -> Result<bool, TrieError> {
             match (left.next(), left.next()) {
                 (Some(_), Some(_)) => {}
                 (Some((index, _)), None) => {
-                    node.kind = collapse(index, &mut children[index])?;
+                    node.kind = collapse(path_at(full, &key), index, &mut children[index])?;
                 }
                 (None, _) => node.kind = Kind::Empty,
             }
@@ -395,15 +420,21 @@ fn remove(node: &mut Node, key: Nibbles) -> Result<bool, TrieError> {
     Ok(true)
 }
 
-/// The node replacing a branch whose only child left is `child`, at `index`.
-fn collapse(index: usize, child: &mut Node) -> Result<Kind, TrieError> {
+/// The node replacing the branch at `branch_path` whose only child left is `child`, at
+/// `index`.
+fn collapse(branch_path: Nibbles, index: usize, child: &mut Node) -> Result<Kind, Blinded> {
     let mut prefix = Nibbles::new();
     // `index` is a branch slot, below 16.
     prefix.push_unchecked(index as u8);
     Ok(match &mut child.kind {
         // A hash-referenced child might be a leaf or an extension that has to be merged with
         // the prefix: without its node the new root cannot be computed.
-        Kind::Blinded(hash) => return Err(TrieError::BlindedNode(*hash)),
+        Kind::Blinded(hash) => {
+            return Err(Blinded {
+                path: branch_path.join(&prefix),
+                hash: *hash,
+            })
+        }
         Kind::Leaf { key, value } => Kind::Leaf {
             key: prefix.join(key),
             value: std::mem::take(value),
@@ -426,11 +457,13 @@ pub(super) struct SparseTrie {
     /// The root hash the trie started from, which proofs are checked against.
     parent_root: B256,
     root: Node,
+    /// Which trie of the state this is (for errors).
+    trie: TrieId,
 }
 
 impl SparseTrie {
-    /// A trie known only by its root hash.
-    pub(super) fn new(root: B256) -> Self {
+    /// The trie `trie` known only by its root hash.
+    pub(super) fn new(root: B256, trie: TrieId) -> Self {
         let kind = if root == EMPTY_ROOT_HASH {
             Kind::Empty
         } else {
@@ -439,6 +472,7 @@ impl SparseTrie {
         Self {
             parent_root: root,
             root: Node::new(kind),
+            trie,
         }
     }
 
@@ -477,13 +511,28 @@ impl SparseTrie {
 
     /// Sets `key` to `value` (non-empty). Its path must have been revealed.
     pub(super) fn insert(&mut self, key: &B256, value: Vec<u8>) -> Result<(), TrieError> {
-        insert(&mut self.root, Nibbles::unpack(key), value).map(drop)
+        let key = Nibbles::unpack(key);
+        insert(&mut self.root, &key, key, value)
+            .map(drop)
+            .map_err(|blinded| self.blinded(blinded))
     }
 
     /// Removes `key` if present. Its path must have been revealed. Fails with
     /// [`TrieError::BlindedNode`] if the removal collapses a branch into a blinded child.
     pub(super) fn remove(&mut self, key: &B256) -> Result<(), TrieError> {
-        remove(&mut self.root, Nibbles::unpack(key)).map(drop)
+        let key = Nibbles::unpack(key);
+        remove(&mut self.root, &key, key)
+            .map(drop)
+            .map_err(|blinded| self.blinded(blinded))
+    }
+
+    /// The error for a blinded node an update of this trie needs.
+    fn blinded(&self, blinded: Blinded) -> TrieError {
+        TrieError::BlindedNode(BlindedNode {
+            trie: self.trie,
+            path: blinded.path,
+            hash: blinded.hash,
+        })
     }
 
     /// The root hash of the trie as it is now.

@@ -10,7 +10,10 @@ use alloy_trie::{
 use proptest::prelude::*;
 
 use super::sparse::SparseTrie;
-use super::{state_root_after, AccountUpdate, TrieError};
+use super::{
+    find_probe, state_root_after, AccountUpdate, BlindedNode, Probe, ProbeError, ProbeFound,
+    TrieError, TrieId,
+};
 
 /// A small deterministic generator (splitmix64) for seeded cases.
 struct Rng(u64);
@@ -599,7 +602,7 @@ fn sparse_root(
     proofs: &HashMap<B256, Vec<Bytes>>,
     writes: &BTreeMap<B256, Option<Vec<u8>>>,
 ) -> Result<B256, TrieError> {
-    let mut trie = SparseTrie::new(root);
+    let mut trie = SparseTrie::new(root, TrieId::Accounts);
     for (key, proof) in proofs {
         assert_eq!(trie.reveal(key, proof).unwrap().as_ref(), entries.get(key));
     }
@@ -708,7 +711,11 @@ fn deletion_next_to_blinded_sibling_is_blinded_unless_revealed() {
     let b_leaf = keccak256(b_proof[&b].last().unwrap());
     assert_eq!(
         sparse_root(root, &entries, &proofs, &remove_a),
-        Err(TrieError::BlindedNode(b_leaf))
+        Err(TrieError::BlindedNode(BlindedNode {
+            trie: TrieId::Accounts,
+            path: Nibbles::from_nibbles([1, 1]),
+            hash: b_leaf,
+        }))
     );
 
     // With b's proof, b is revealed.
@@ -755,6 +762,289 @@ fn deletion_next_to_inline_sibling_succeeds() {
     }
 }
 
+/// The hashed path of `key` (a slot or an address).
+fn path_of(key: impl AsRef<[u8]>) -> Nibbles {
+    Nibbles::unpack(keccak256(key))
+}
+
+/// Keys from `candidates` where exactly `pair` share the first nibble of their hashed paths,
+/// plus `others` keys whose first nibbles differ from each other and from the pair's: deleting
+/// `pair[0]` collapses the branch of the pair into `pair[1]`'s (hash-referenced) leaf.
+fn collapsing_keys<K: AsRef<[u8]> + Copy>(
+    mut candidates: impl Iterator<Item = K>,
+    others: usize,
+) -> ([K; 2], Vec<K>) {
+    let first = candidates.next().unwrap();
+    let nibble = path_of(first).get_unchecked(0);
+    let mut second = None;
+    let mut used = vec![nibble];
+    let mut rest = Vec::new();
+    for key in candidates {
+        let n = path_of(key).get_unchecked(0);
+        if n == nibble && second.is_none() {
+            second = Some(key);
+        } else if !used.contains(&n) && rest.len() < others {
+            used.push(n);
+            rest.push(key);
+        }
+        if second.is_some() && rest.len() == others {
+            break;
+        }
+    }
+    ([first, second.unwrap()], rest)
+}
+
+/// The path of `sibling`'s leaf once `deleted` (which shares its branch) is gone.
+fn sibling_path(deleted: impl AsRef<[u8]>, sibling: impl AsRef<[u8]>) -> Nibbles {
+    let (deleted, sibling) = (path_of(deleted), path_of(sibling));
+    sibling.slice(..deleted.common_prefix_length(&sibling) + 1)
+}
+
+fn plain_account(balance: u64, storage: BTreeMap<B256, U256>) -> Account {
+    Account {
+        nonce: 1,
+        balance: U256::from(balance),
+        code_hash: if storage.is_empty() {
+            KECCAK_EMPTY
+        } else {
+            B256::repeat_byte(0xc0)
+        },
+        storage,
+    }
+}
+
+/// Zeroing a slot collapses a storage branch into a blinded leaf: the error names the storage
+/// trie and the leaf's path, and the proof of a probe slot (not updated) reveals it.
+#[test]
+fn storage_collapse_is_located_and_revealed_by_a_probe_slot() {
+    let ([zeroed, sibling], others) =
+        collapsing_keys((0u64..).map(|i| B256::from(U256::from(i))), 3);
+    let contract = Address::repeat_byte(0xc1);
+    let storage: BTreeMap<B256, U256> = [zeroed, sibling]
+        .iter()
+        .chain(&others)
+        .zip(1u64..)
+        .map(|(slot, i)| (*slot, U256::from(i) << 200))
+        .collect();
+    let mut state: State = (1u8..6)
+        .map(|i| {
+            (
+                Address::repeat_byte(i),
+                plain_account(u64::from(i), BTreeMap::new()),
+            )
+        })
+        .collect();
+    state.insert(contract, plain_account(9, storage));
+    let mut after = state.clone();
+    after.get_mut(&contract).unwrap().storage.remove(&zeroed);
+    let updates = BTreeMap::from([(
+        contract,
+        AccountUpdate::Updated {
+            nonce: 1,
+            balance: U256::from(9),
+            code_hash: B256::repeat_byte(0xc0),
+            storage: BTreeMap::from([(zeroed, U256::ZERO)]),
+            created: false,
+        },
+    )]);
+    let root = state_root(&state);
+    let mut proofs = get_proofs(
+        &state,
+        &BTreeMap::from([(contract, BTreeSet::from([zeroed]))]),
+        false,
+    );
+
+    let sibling_proof = get_proofs(
+        &state,
+        &BTreeMap::from([(contract, BTreeSet::from([sibling]))]),
+        false,
+    );
+    let sibling_leaf = keccak256(sibling_proof[0].storage_proof[0].proof.last().unwrap());
+    let expected = BlindedNode {
+        trie: TrieId::Storage(contract),
+        path: sibling_path(zeroed, sibling),
+        hash: sibling_leaf,
+    };
+    assert_eq!(
+        state_root_after(root, &proofs, &updates),
+        Err(TrieError::BlindedNode(expected))
+    );
+
+    let ProbeFound { probe, attempts } = find_probe(&expected, 1 << 24, None).unwrap();
+    let Probe::Storage { address, slot } = probe else {
+        panic!("{probe:?} is not a storage probe");
+    };
+    assert_eq!(address, contract);
+    assert!(path_of(slot).starts_with(&expected.path), "{slot}");
+    assert!(attempts >= 1);
+    let probe_proof = get_proofs(
+        &state,
+        &BTreeMap::from([(contract, BTreeSet::from([slot]))]),
+        false,
+    );
+
+    // A probe proof that does not verify is still rejected.
+    let mut tampered = probe_proof.clone();
+    tampered[0].storage_proof[0].value += U256::from(1);
+    let with_tampered: Vec<_> = proofs.iter().chain(&tampered).cloned().collect();
+    assert!(matches!(
+        state_root_after(root, &with_tampered, &updates),
+        Err(TrieError::InvalidProof(_))
+    ));
+
+    proofs.extend(probe_proof);
+    assert_eq!(
+        state_root_after(root, &proofs, &updates),
+        Ok(state_root(&after))
+    );
+}
+
+/// Deleting an account collapses an account-trie branch into a blinded leaf: the error names
+/// the account trie and the leaf's path, and the proof of a probe address (absent, not
+/// updated) reveals it.
+#[test]
+fn account_collapse_is_located_and_revealed_by_a_probe_address() {
+    let ([deleted, sibling], others) = collapsing_keys(
+        (1u64..).map(|i| {
+            let mut address = Address::repeat_byte(0xaa);
+            address.0[12..].copy_from_slice(&i.to_be_bytes());
+            address
+        }),
+        4,
+    );
+    let state: State = [deleted, sibling]
+        .iter()
+        .chain(&others)
+        .zip(1u64..)
+        .map(|(address, i)| (*address, plain_account(i, BTreeMap::new())))
+        .collect();
+    let mut after = state.clone();
+    after.remove(&deleted);
+    let updates = BTreeMap::from([(deleted, AccountUpdate::Deleted)]);
+    let root = state_root(&state);
+    let mut proofs = get_proofs(&state, &BTreeMap::from([(deleted, BTreeSet::new())]), false);
+
+    let sibling_proof = get_proofs(&state, &BTreeMap::from([(sibling, BTreeSet::new())]), false);
+    let expected = BlindedNode {
+        trie: TrieId::Accounts,
+        path: sibling_path(deleted, sibling),
+        hash: keccak256(sibling_proof[0].account_proof.last().unwrap()),
+    };
+    assert_eq!(
+        state_root_after(root, &proofs, &updates),
+        Err(TrieError::BlindedNode(expected))
+    );
+
+    let ProbeFound { probe, .. } = find_probe(&expected, 1 << 24, None).unwrap();
+    let Probe::Account(address) = probe else {
+        panic!("{probe:?} is not an account probe");
+    };
+    assert!(path_of(address).starts_with(&expected.path), "{address}");
+    proofs.extend(get_proofs(
+        &state,
+        &BTreeMap::from([(address, BTreeSet::new())]),
+        true,
+    ));
+    assert_eq!(
+        state_root_after(root, &proofs, &updates),
+        Ok(state_root(&after))
+    );
+}
+
+/// Random states and updates: every blinded node is revealed by probe proofs, and the root is
+/// then the full recompute's.
+#[test]
+fn random_blinded_nodes_are_revealed_by_probes() {
+    let (mut resolved, mut probes) = (0, 0);
+    for seed in 0..12 {
+        let mut rng = Rng(seed);
+        let state = random_state(&mut rng);
+        let (updates, after, requests, _) = random_updates(&mut rng, &state);
+        let entries = account_entries(&state);
+        let mut proofs = get_proofs_with(&state, &entries, &requests, rng.chance(50));
+        let mut blinded = false;
+        let root = loop {
+            match state_root_after(trie_root(&entries), &proofs, &updates) {
+                Err(TrieError::BlindedNode(node)) => {
+                    assert!(probes < 10_000, "seed {seed}: too many probes");
+                    blinded = true;
+                    probes += 1;
+                    let request = match find_probe(&node, 1 << 24, None).unwrap().probe {
+                        Probe::Account(address) => (address, BTreeSet::new()),
+                        Probe::Storage { address, slot } => {
+                            assert_eq!(node.trie, TrieId::Storage(address));
+                            (address, BTreeSet::from([slot]))
+                        }
+                    };
+                    proofs.extend(get_proofs_with(
+                        &state,
+                        &entries,
+                        &BTreeMap::from([request]),
+                        false,
+                    ));
+                }
+                other => break other,
+            }
+        };
+        assert_eq!(root, Ok(state_root(&after)), "seed {seed}");
+        resolved += usize::from(blinded);
+    }
+    eprintln!("{resolved} cases resolved with {probes} probes");
+    assert!(resolved > 0);
+}
+
+#[test]
+fn probe_search_finds_prefixed_keys_and_gives_up_at_the_budget() {
+    let mut rng = Rng(5);
+    for len in 0..5 {
+        let path: Nibbles = (0..len).map(|_| rng.below(16) as u8).collect();
+        for trie in [TrieId::Accounts, TrieId::Storage(Address::repeat_byte(7))] {
+            let node = BlindedNode {
+                trie,
+                path,
+                hash: B256::ZERO,
+            };
+            let found = find_probe(&node, 1 << 24, None).unwrap();
+            let hashed = match found.probe {
+                Probe::Account(address) => {
+                    assert_eq!(trie, TrieId::Accounts);
+                    path_of(address)
+                }
+                Probe::Storage { address, slot } => {
+                    assert_eq!(trie, TrieId::Storage(address));
+                    path_of(slot)
+                }
+            };
+            assert!(hashed.starts_with(&path), "{path:?}: {found:?}");
+            assert!(found.attempts >= 1 && found.attempts <= 1 << 24);
+        }
+    }
+    // 16 nibbles: 2^64 expected attempts.
+    let deep = BlindedNode {
+        trie: TrieId::Storage(Address::ZERO),
+        path: Nibbles::from_nibbles([0xf; 16]),
+        hash: B256::ZERO,
+    };
+    assert_eq!(
+        find_probe(&deep, 5000, None),
+        Err(ProbeError::Budget { attempts: 5000 })
+    );
+    assert!(matches!(
+        find_probe(&deep, 1 << 24, Some(std::time::Instant::now())),
+        Err(ProbeError::Deadline { attempts }) if attempts < 1 << 24
+    ));
+    let message = TrieError::BlindedNode(BlindedNode {
+        trie: TrieId::Accounts,
+        path: Nibbles::from_nibbles([0xa, 3]),
+        hash: B256::ZERO,
+    })
+    .to_string();
+    assert!(
+        message.contains("at path 0xa3 (2 nibbles) of the account trie"),
+        "{message}"
+    );
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
@@ -798,7 +1088,7 @@ proptest! {
         let at = at % bytes.len();
         bytes[at] ^= flip;
         proof[node] = bytes.into();
-        let mut trie = SparseTrie::new(root);
+        let mut trie = SparseTrie::new(root, TrieId::Accounts);
         prop_assert!(trie.reveal(&key, &proof).is_err());
     }
 }
