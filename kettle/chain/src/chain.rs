@@ -34,6 +34,11 @@ pub use import::ImportOutcome;
 /// How many new blocks a slow subscriber may lag behind before it misses some.
 const BLOCK_CHANNEL_CAPACITY: usize = 256;
 
+/// How far ahead of the local clock an imported block's timestamp may be (geth's allowed
+/// future block time): a producer with a fast clock cannot push followers' chains into the
+/// future.
+pub const MAX_FUTURE_BLOCK_SECS: u64 = 15;
+
 /// How many locally admitted transactions the broadcaster may lag behind.
 const LOCAL_TX_CHANNEL_CAPACITY: usize = 8192;
 

@@ -213,13 +213,24 @@ pub enum ImportError {
         /// The block's parent hash.
         got: B256,
     },
-    /// The timestamp is not after the parent's.
-    #[error("block timestamp {got} is not after the parent's {parent}")]
+    /// The timestamp is before the parent's.
+    #[error("block timestamp {got} is before the parent's {parent}")]
     Timestamp {
         /// Parent timestamp.
         parent: u64,
         /// Block timestamp.
         got: u64,
+    },
+    /// The timestamp is further ahead of this kettle's clock than
+    /// [`crate::chain::MAX_FUTURE_BLOCK_SECS`].
+    #[error("block timestamp {got} is more than {allowed} s ahead of the local clock ({now})")]
+    FutureTimestamp {
+        /// Block timestamp.
+        got: u64,
+        /// Local clock (Unix seconds).
+        now: u64,
+        /// Allowed lead (seconds).
+        allowed: u64,
     },
     /// A transaction of the body cannot be included (undecodable, bad signature, invalid
     /// against the parent state, or beyond the gas limit).

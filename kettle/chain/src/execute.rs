@@ -117,7 +117,11 @@ impl BlockContext {
         };
         Self {
             number: parent.number + 1,
-            timestamp: timestamp.max(parent.timestamp + 1),
+            // Never before the parent, but equal is allowed (Clique with period 0, as
+            // suave-geth's dev chain): a busy kettle seals many blocks a second, and forcing
+            // one second per block would run the chain's clock ahead of the wall clock (hours
+            // ahead after an hour of load), which SUAPPs reading `block.timestamp` would see.
+            timestamp: timestamp.max(parent.timestamp),
             beneficiary,
             gas_limit: parent.gas_limit,
             base_fee,

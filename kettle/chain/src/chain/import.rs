@@ -46,7 +46,8 @@ impl Chain {
     /// Checks, in order: the seal recovers to `producer`; a block at or below the head is
     /// [`ImportOutcome::Known`] if it is the stored one and a [`ImportError::Conflict`]
     /// otherwise; a block beyond head + 1 is a [`ImportError::Gap`]; the parent is the
-    /// head; the timestamp is after the parent's; gas limit, base fee, difficulty and ommers
+    /// head; the timestamp is not before the parent's nor more than
+    /// [`super::MAX_FUTURE_BLOCK_SECS`] ahead of the local clock; gas limit, base fee, difficulty and ommers
     /// hash are what [`Chain::produce_block`] sets; the transactions root matches the body.
     /// Then every transaction is re-executed on the head state with the header's timestamp
     /// and beneficiary (none may be invalid or left out), and gas used, receipts root, logs
@@ -108,10 +109,20 @@ impl Chain {
                 got: header.parent_hash,
             });
         }
-        if header.timestamp <= head.timestamp {
+        if header.timestamp < head.timestamp {
             return Err(ImportError::Timestamp {
                 parent: head.timestamp,
                 got: header.timestamp,
+            });
+        }
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        if header.timestamp > now.saturating_add(super::MAX_FUTURE_BLOCK_SECS) {
+            return Err(ImportError::FutureTimestamp {
+                got: header.timestamp,
+                now,
+                allowed: super::MAX_FUTURE_BLOCK_SECS,
             });
         }
         let chain_id = self.chain_id();

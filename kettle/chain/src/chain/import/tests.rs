@@ -352,7 +352,7 @@ fn forged_tampered_and_out_of_order_blocks_are_refused_without_writes() {
         ImportError::BadSeal(SealError::ExtraDataLength { .. })
     ));
 
-    // Order: a gap, a wrong parent, a timestamp not after the parent's.
+    // Order: a gap, a wrong parent, a timestamp too far ahead of the local clock.
     assert!(matches!(
         refuse(b2.clone()),
         ImportError::Gap { head: 0, number: 2 }
@@ -362,8 +362,9 @@ fn forged_tampered_and_out_of_order_blocks_are_refused_without_writes() {
         ImportError::WrongParent { .. }
     ));
     assert!(matches!(
-        refuse(resealed(&b1, &sealer, |h| h.timestamp = 0)),
-        ImportError::Timestamp { parent: 0, got: 0 }
+        refuse(resealed(&b1, &sealer, |h| h.timestamp = u64::MAX)),
+        ImportError::FutureTimestamp { got: u64::MAX, allowed, .. }
+            if allowed == crate::chain::MAX_FUTURE_BLOCK_SECS
     ));
 
     // Header fields set from the parent.
@@ -518,4 +519,71 @@ fn wire_blocks_respects_count_and_byte_budgets() {
         producer.wire_blocks(1, 10, budget).expect("serve"),
         all[..2].to_vec()
     );
+}
+
+/// Many blocks in one second share its timestamp instead of running the chain's clock ahead
+/// (Clique with period 0); followers accept equal timestamps, refuse earlier ones and ones far
+/// ahead of their clock.
+#[test]
+fn timestamps_never_run_ahead_and_never_go_back() {
+    let (pdir, fdir) = (
+        tempfile::tempdir().expect("tmp"),
+        tempfile::tempdir().expect("tmp"),
+    );
+    let sealer = key(KETTLE_KEY);
+    let producer = open(pdir.path()).with_sealer(sealer.clone());
+    let follower = open(fdir.path());
+    let user = key(USER_KEY);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    let mut blocks = Vec::new();
+    for nonce in 0..20 {
+        producer
+            .add_transaction(&eip1559(&user, nonce, TxKind::Call(TO), 1, Vec::new()))
+            .expect("accepted");
+        // Twenty blocks sealed within the same second.
+        blocks.push(produce(&producer, now));
+    }
+    assert!(
+        blocks.iter().all(|b| b.header.timestamp == now),
+        "timestamps {:?}",
+        blocks
+            .iter()
+            .map(|b| b.header.timestamp)
+            .collect::<Vec<_>>()
+    );
+    // A clock that goes back does not take the chain back.
+    producer
+        .add_transaction(&eip1559(&user, 20, TxKind::Call(TO), 1, Vec::new()))
+        .expect("accepted");
+    let later = produce(&producer, now - 100);
+    assert_eq!(later.header.timestamp, now);
+
+    let kettle = sealer.address();
+    for block in &blocks {
+        assert!(matches!(
+            follower.import_block(via_wire(block), kettle),
+            Ok(ImportOutcome::Imported(_))
+        ));
+    }
+    let head = follower.head();
+    let next = via_wire(&later);
+    assert!(matches!(
+        follower.import_block(resealed(&next, &sealer, |h| h.timestamp = now - 1), kettle),
+        Err(ImportError::Timestamp { parent, got }) if parent == now && got == now - 1
+    ));
+    assert!(matches!(
+        follower.import_block(
+            resealed(&next, &sealer, |h| h.timestamp = now + 3_600),
+            kettle
+        ),
+        Err(ImportError::FutureTimestamp { .. })
+    ));
+    assert_untouched(&follower, &head, 0);
+    assert!(matches!(
+        follower.import_block(next, kettle),
+        Ok(ImportOutcome::Imported(_))
+    ));
 }
