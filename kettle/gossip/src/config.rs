@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use alloy_primitives::Address;
+use alloy_primitives::{Address, B256};
 use libp2p::Multiaddr;
 
 pub use crate::rate::RateLimit;
@@ -49,6 +49,9 @@ pub struct GossipConfig {
     /// Kettle addresses allowed in the cluster. Messages signed by any other key are dropped;
     /// store writes are only sent to, and accepted from, these kettles.
     pub cluster: Vec<Address>,
+    /// Genesis hash of this kettle's chain: peers that follow another chain are refused at
+    /// the handshake (counted as `other_chain`).
+    pub genesis: B256,
     /// Largest encoded envelope accepted or sent, in bytes. Larger ones are dropped and
     /// counted (the transport hard cap is twice this, so oversize is observable).
     pub max_message_bytes: usize,
@@ -74,6 +77,7 @@ impl GossipConfig {
             listen_addr,
             bootstrap: Vec::new(),
             cluster,
+            genesis: B256::ZERO,
             max_message_bytes: 1024 * 1024,
             replay: ReplayConfig::default(),
             rate_limit: RateLimit::default(),

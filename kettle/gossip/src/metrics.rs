@@ -37,11 +37,13 @@ pub enum DropReason {
     /// The peer it came from (the forwarding peer, for gossipsub) is over its message rate
     /// (`GossipConfig::rate_limit`).
     RateLimited,
+    /// A handshake from a kettle that follows another chain (another genesis).
+    OtherChain,
 }
 
 impl DropReason {
     /// Every reason, in counter order.
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 12] = [
         Self::Oversized,
         Self::Undecodable,
         Self::WrongChannel,
@@ -53,6 +55,7 @@ impl DropReason {
         Self::NotAllowedStore,
         Self::ReceiverFull,
         Self::RateLimited,
+        Self::OtherChain,
     ];
 
     /// The metric label.
@@ -69,6 +72,7 @@ impl DropReason {
             Self::NotAllowedStore => "not_allowed_store",
             Self::ReceiverFull => "receiver_full",
             Self::RateLimited => "rate_limited",
+            Self::OtherChain => "other_chain",
         }
     }
 

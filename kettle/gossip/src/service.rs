@@ -29,7 +29,7 @@ use crate::{
     codec::{P2pRequest, P2pResponse},
     config::{ConfigError, GossipConfig},
     envelope::{Envelope, EnvelopeError, MessageKind, Verifier},
-    identity::PeerBinding,
+    identity::{BindingError, PeerBinding},
     metrics::{DropCounters, DropReason},
     rate::PeerRateLimiter,
     store_sync::StoreSync,
@@ -729,7 +729,11 @@ impl GossipService {
     }
 
     fn send_hello(&mut self, peer: PeerId) {
-        match PeerBinding::sign(&self.signer, self.swarm.local_peer_id()) {
+        match PeerBinding::sign(
+            &self.signer,
+            self.swarm.local_peer_id(),
+            self.config.genesis,
+        ) {
             Ok(b) => {
                 self.swarm
                     .behaviour_mut()
@@ -823,7 +827,7 @@ impl GossipService {
 
     /// Verifies a peer's binding; on success the peer is known as that kettle.
     fn on_binding(&mut self, peer: PeerId, binding: &PeerBinding) -> bool {
-        match binding.verify(&peer) {
+        match binding.verify(&peer, &self.config.genesis) {
             Ok(kettle) if self.verifier.is_allowed(&kettle) => {
                 if self.bindings.insert(peer, kettle).is_none() {
                     debug!(%peer, %kettle, "peer verified");
@@ -836,6 +840,11 @@ impl GossipService {
             }
             Ok(_) => {
                 self.drop_msg(DropReason::NotAllowed);
+                false
+            }
+            Err(e @ BindingError::OtherChain { .. }) => {
+                warn!(%peer, error = %e, "refusing a kettle of another chain");
+                self.drop_msg(DropReason::OtherChain);
                 false
             }
             Err(_) => {
@@ -863,7 +872,11 @@ impl GossipService {
         let response = match request {
             P2pRequest::Hello(binding) => {
                 if self.on_binding(peer, &binding) {
-                    match PeerBinding::sign(&self.signer, self.swarm.local_peer_id()) {
+                    match PeerBinding::sign(
+                        &self.signer,
+                        self.swarm.local_peer_id(),
+                        self.config.genesis,
+                    ) {
                         Ok(b) => P2pResponse::Hello(b),
                         Err(e) => P2pResponse::Rejected(e.to_string()),
                     }

@@ -475,3 +475,30 @@ fn a_zero_burst_rate_limit_is_refused() {
     config.rate_limit.per_second = 0;
     config.validate().expect("a disabled limit needs no burst");
 }
+
+/// A kettle of the cluster that follows another chain (another genesis) is refused at the
+/// handshake on both sides and counted, while a kettle of the same chain connects.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kettle_of_another_chain_is_refused_at_the_handshake() {
+    let (ka, kb, kc) = (
+        PrivateKeySigner::random(),
+        PrivateKeySigner::random(),
+        PrivateKeySigner::random(),
+    );
+    let cluster = [ka.address(), kb.address(), kc.address()];
+    let ours = alloy_primitives::B256::repeat_byte(1);
+    let theirs = alloy_primitives::B256::repeat_byte(2);
+    let a = node_with(&ka, &cluster, vec![], |c| c.genesis = ours).await;
+    let b = node_with(&kb, &cluster, addrs(&a), |c| c.genesis = theirs).await;
+    let c = node_with(&kc, &cluster, addrs(&a), |c| c.genesis = ours).await;
+    // The same chain connects...
+    wait_connected(&a, &[kc.address()]).await;
+    wait_connected(&c, &[ka.address()]).await;
+    // ...the other one is refused on both sides (each checks the other's hello).
+    wait_drops(&a, DropReason::OtherChain, 1).await;
+    wait_drops(&b, DropReason::OtherChain, 1).await;
+    let connected = a.handle.connected_kettles().await.expect("running");
+    assert!(!connected.contains(&kb.address()), "{connected:?}");
+    let connected = b.handle.connected_kettles().await.expect("running");
+    assert!(connected.is_empty(), "{connected:?}");
+}

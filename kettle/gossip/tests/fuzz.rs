@@ -198,7 +198,7 @@ fn fuzz_peer_binding_decoding() {
         .collect();
     let bindings: Vec<PeerBinding> = peers
         .iter()
-        .map(|p| PeerBinding::sign(&key, p).expect("sign"))
+        .map(|p| PeerBinding::sign(&key, p, GENESIS).expect("sign"))
         .collect();
     let encoded: Vec<Vec<u8>> = bindings.iter().map(alloy_rlp::encode).collect();
     let outcomes = Campaign::new("gossip/peer-binding", 4).run(|case| {
@@ -211,11 +211,12 @@ fn fuzz_peer_binding_decoding() {
         };
         case.record(&bytes);
         match alloy_rlp::decode_exact::<PeerBinding>(&bytes) {
-            Ok(b) => match b.verify(&peers[i]) {
+            Ok(b) => match b.verify(&peers[i], &GENESIS) {
                 Ok(kettle) => {
                     assert_eq!(kettle, key.address());
                     assert_eq!(b.kettle, bindings[i].kettle);
                     assert_eq!(b.peer_id, bindings[i].peer_id);
+                    assert_eq!(b.genesis, GENESIS);
                     "verified"
                 }
                 Err(_) => "refused",
@@ -225,6 +226,9 @@ fn fuzz_peer_binding_decoding() {
     });
     fuzz_support::assert_outcomes(&outcomes, &["verified", "undecodable"]);
 }
+
+/// Genesis hash the peer bindings of the fuzz test are signed for and checked against.
+const GENESIS: alloy_primitives::B256 = alloy_primitives::B256::repeat_byte(0x6e);
 
 /// RLP headers claiming 2^32 and more bytes, at the top or nested, are refused at once.
 #[test]

@@ -149,7 +149,13 @@ pub(crate) async fn start(
     shutdown: watch::Receiver<bool>,
 ) -> Result<Cluster, NodeError> {
     let local = keys.address();
-    let config = gossip_config(section, local)?;
+    let mut config = gossip_config(section, local)?;
+    // Peers on another chain are refused at the handshake.
+    config.genesis = chain
+        .header_by_number(0)
+        .map_err(|e| NodeError::Network(format!("reading the genesis header: {e}")))?
+        .ok_or_else(|| NodeError::Network("the chain has no genesis header".into()))?
+        .hash_slow();
     let members = config.cluster.clone();
     let producer = section.producer.unwrap_or(local);
     let max_message_bytes = config.max_message_bytes;

@@ -26,6 +26,7 @@ fn binding(rng: &mut Rng) -> PeerBinding {
     PeerBinding {
         kettle: Address::repeat_byte(rng.byte()),
         peer_id: Bytes::from(rng.bytes_below(40)),
+        genesis: alloy_primitives::B256::repeat_byte(rng.byte()),
         signature: Bytes::from(rng.bytes(65)),
     }
 }
