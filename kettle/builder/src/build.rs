@@ -1023,25 +1023,18 @@ fn state_root_revealing(
         let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         let found = match found {
             Ok(found) => found,
-            Err(trie::ProbeError::Deadline { attempts }) => {
+            Err(e) => {
                 tracing::warn!(
                     trie = %blinded.trie,
                     path_len = blinded.path.len(),
-                    attempts,
                     ms,
-                    "deadline passed searching a key to reveal a blinded node"
-                );
-                return Err(BuildError::Deadline);
-            }
-            Err(trie::ProbeError::Budget { attempts }) => {
-                tracing::warn!(
-                    trie = %blinded.trie,
-                    path_len = blinded.path.len(),
-                    attempts,
-                    ms,
+                    error = %e,
                     "no key found to reveal a blinded node"
                 );
-                return Err(TrieError::BlindedNode(blinded).into());
+                return Err(match e {
+                    trie::ProbeError::Deadline { .. } => BuildError::Deadline,
+                    trie::ProbeError::Budget { .. } => TrieError::BlindedNode(blinded).into(),
+                });
             }
         };
         tracing::info!(

@@ -902,23 +902,22 @@ fn compute_state_root(
 
 /// Makes sure the stored tries hold the state whose root is `state_root` (the head's),
 /// building them from the plain state if not: on a new database, and once on a database from
-/// before tries were stored. Returns whether it built them.
-fn ensure_tries(db: &DB, state_root: B256) -> Result<bool, ChainError> {
+/// before tries were stored.
+fn ensure_tries(db: &DB, state_root: B256) -> Result<(), ChainError> {
     let cf = db::cf(db, CF_TRIE)?;
     if state_root == EMPTY_ROOT_HASH {
-        return Ok(false);
+        return Ok(());
     }
     let root_key = trie::node_key(&B256::ZERO, &alloy_trie::Nibbles::new());
     if let Some(node) = db.get_cf(cf, &root_key)? {
         if keccak256(&node) == state_root {
-            return Ok(false);
+            return Ok(());
         }
     }
     let started = std::time::Instant::now();
     let mut batch = WriteBatch::default();
-    let (start, end) = (vec![0u8; 32], vec![0xffu8; 66]);
-    batch.delete_range_cf(cf, start, end.clone());
-    batch.delete_cf(cf, end);
+    let (start, end) = trie::all_range();
+    batch.delete_range_cf(cf, start, end);
     let view = StateView::new(db, 0);
     let mut leaves = Vec::new();
     let mut storage_tries = 0usize;
@@ -967,7 +966,7 @@ fn ensure_tries(db: &DB, state_root: B256) -> Result<bool, ChainError> {
         ms = started.elapsed().as_millis() as u64,
         "built the state tries"
     );
-    Ok(true)
+    Ok(())
 }
 
 /// Adds the state changes of a block to `batch`.

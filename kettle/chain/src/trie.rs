@@ -104,6 +104,13 @@ pub(crate) fn owner_range(owner: &B256) -> (Vec<u8>, Vec<u8>) {
     (start, end)
 }
 
+/// The key range `[start, end)` holding the nodes of every trie (every owner), for dropping
+/// them all before a rebuild: keys are at most 32 + 32 + 1 bytes, so all sort below 66
+/// `0xff` bytes.
+pub(crate) fn all_range() -> (Vec<u8>, Vec<u8>) {
+    (Vec::new(), vec![0xff; B256::len_bytes() * 2 + 2])
+}
+
 /// Applies `changes` to the trie of `owner` whose root is `root`, as held by `source`.
 ///
 /// Returns the new root and the writes that make the store hold exactly the new trie's
@@ -779,9 +786,11 @@ mod tests {
             B256::left_padding_from(&[0x12, 0xff, 0xff]),
         ] {
             let (start, end) = owner_range(&owner);
+            let (all_start, all_end) = all_range();
             for path in &paths {
                 let key = node_key(&owner, path);
                 assert!(start <= key && key < end, "{owner} {path:?}");
+                assert!(all_start <= key && key < all_end, "{owner} {path:?}");
             }
             // Keys of the neighbouring owners are outside.
             let mut next = owner;
