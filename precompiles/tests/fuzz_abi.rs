@@ -16,10 +16,12 @@ use std::collections::BTreeMap;
 
 use alloy_primitives::{Address, Bytes};
 use alloy_sol_types::SolCall;
-use fuzz_support::{mutate, random_input, Campaign, Rng, TrackingAlloc};
+use fuzz_support::{mutate, Campaign, Rng, TrackingAlloc};
 use kettle_contracts::precompiles::SuavePrecompiles as abi;
 use kettle_primitives::ConfidentialComputeRequest;
-use precompile_inputs::{every_address, outcome, seeded_store, tx_pool, valid_input};
+use precompile_inputs::{
+    case_input, donor_inputs, every_address, outcome, seeded_store, tx_pool, valid_input,
+};
 use suave_precompiles::{addresses, run_precompile, KettleContext};
 
 #[global_allocator]
@@ -39,23 +41,12 @@ fn fuzz_every_precompile_input() {
     let kettle = KettleContext::new(Address::repeat_byte(0xee), 16_813_125);
     let request = request();
     let all = every_address();
-    let mut donor_rng = Rng::for_case(0, "precompiles/donors", 0);
-    let donors: Vec<Vec<u8>> = all
-        .iter()
-        .map(|a| valid_input(&mut donor_rng, *a, &seeded.ids, &txs))
-        .collect();
+    let donors = donor_inputs("precompiles/donors", &seeded, &txs);
     let mut by_address: BTreeMap<Address, BTreeMap<&'static str, u64>> = BTreeMap::new();
     let outcomes = Campaign::new("precompiles/abi", 1).run(|case| {
         let rng = &mut case.rng;
         let address = *rng.pick(&all);
-        let input = match rng.below(8) {
-            0 => random_input(rng, 600, &[]),
-            1 | 2 => valid_input(rng, address, &seeded.ids, &txs),
-            _ => {
-                let valid = valid_input(rng, address, &seeded.ids, &txs);
-                mutate(rng, &valid, &donors)
-            }
-        };
+        let input = case_input(rng, address, &seeded, &txs, &donors);
         case.record(&input);
         let result = run_precompile(address, &input, &request, &kettle, &seeded.store, None);
         let name = outcome(&result);

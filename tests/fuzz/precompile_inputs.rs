@@ -17,7 +17,7 @@ use kettle_primitives::{DataId, DataRecord, ANYALLOWED};
 use suave_precompiles::addresses::*;
 use suave_precompiles::store::{memory::MemoryStore, ConfidentialStore, StoreWrite, StoreWriteSet};
 
-use crate::fuzz_support::Rng;
+use crate::fuzz_support::{mutate, random_input, Rng};
 
 /// A secp256k1 key in the hex form the signing precompiles take.
 pub(crate) const KEY_HEX: &str = "6c45335a22461ccdb978b78ab61b238bad2fae4544fb55c14eb096c875ccfc52";
@@ -133,6 +133,15 @@ fn url(rng: &mut Rng) -> String {
         2 => "http://127.0.0.1:1/".into(),
         3 => rng.text(30),
         _ => format!("http://{}.example/{}", rng.text(6), rng.text(6)),
+    }
+}
+
+/// An empty URL (the precompile's "none") half of the time, else [`url`].
+fn optional_url(rng: &mut Rng) -> String {
+    if rng.one_in(2) {
+        String::new()
+    } else {
+        url(rng)
     }
 }
 
@@ -363,26 +372,14 @@ pub(crate) fn valid_input(
         BUILD_ETH_BLOCK => abi::buildEthBlockCall {
             blockArgs: block_args(rng),
             dataId: id,
-            relayUrl: if rng.one_in(2) {
-                String::new()
-            } else {
-                url(rng)
-            },
+            relayUrl: optional_url(rng),
         }
         .abi_encode(),
         BUILD_ETH_BLOCK_TO => abi::buildEthBlockToCall {
-            executionNodeURL: if rng.one_in(2) {
-                String::new()
-            } else {
-                url(rng)
-            },
+            executionNodeURL: optional_url(rng),
             blockArgs: block_args(rng),
             dataId: id,
-            relayUrl: if rng.one_in(2) {
-                String::new()
-            } else {
-                url(rng)
-            },
+            relayUrl: optional_url(rng),
         }
         .abi_encode(),
         SUBMIT_ETH_BLOCK_TO_RELAY => abi::submitEthBlockToRelayCall {
@@ -430,4 +427,33 @@ pub(crate) fn valid_input(
         _ => [[0u8; 4].as_slice(), &rng.bytes_below(40)].concat(),
     };
     encoded[4..].to_vec()
+}
+
+/// Well-formed inputs of every precompile of [`every_address`], the donors [`case_input`]
+/// splices from (drawn from their own generator, `name`, so cases stay reproducible).
+pub(crate) fn donor_inputs(name: &str, seeded: &Seeded, txs: &[Vec<u8>]) -> Vec<Vec<u8>> {
+    let mut rng = Rng::for_case(0, name, 0);
+    every_address()
+        .iter()
+        .map(|a| valid_input(&mut rng, *a, &seeded.ids, txs))
+        .collect()
+}
+
+/// One fuzz case's input for the precompile at `address`: random bytes (1 in 8), a
+/// well-formed input (2 in 8) or a damaged well-formed one (5 in 8).
+pub(crate) fn case_input(
+    rng: &mut Rng,
+    address: Address,
+    seeded: &Seeded,
+    txs: &[Vec<u8>],
+    donors: &[Vec<u8>],
+) -> Vec<u8> {
+    match rng.below(8) {
+        0 => random_input(rng, 600, &[]),
+        1 | 2 => valid_input(rng, address, &seeded.ids, txs),
+        _ => {
+            let valid = valid_input(rng, address, &seeded.ids, txs);
+            mutate(rng, &valid, donors)
+        }
+    }
 }

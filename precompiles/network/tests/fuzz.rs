@@ -20,14 +20,16 @@ use std::time::Duration;
 use alloy_consensus::TxEnvelope;
 use alloy_primitives::{Address, Bytes, B256, U256};
 use alloy_sol_types::SolCall;
-use fuzz_support::{mutate, random_input, Campaign, Rng};
+use fuzz_support::{Campaign, Rng};
 use kettle_contracts::precompiles::SuavePrecompiles::{
     doHTTPRequest2Call, extractHintCall, submitBundleJsonRPCCall,
 };
 use kettle_contracts::HttpRequest;
 use kettle_contracts::{BuildBlockArgs, SimulateTransactionResult};
 use kettle_primitives::ConfidentialComputeRequest;
-use precompile_inputs::{every_address, outcome, seeded_store, tx_pool, valid_input};
+use precompile_inputs::{
+    case_input, donor_inputs, every_address, outcome, seeded_store, tx_pool, valid_input,
+};
 use proptest::prelude::*;
 use suave_precompiles::{addresses, run_precompile, ExternalPrecompiles, KettleContext};
 use suave_precompiles_network::http::{HopError, HopRequest, HopResponse};
@@ -198,11 +200,7 @@ fn fuzz_every_precompile_with_backends() {
     let kettle = kettle();
     let request = ConfidentialComputeRequest::default();
     let all = every_address();
-    let mut donor_rng = Rng::for_case(0, "network/donors", 0);
-    let donors: Vec<Vec<u8>> = all
-        .iter()
-        .map(|a| valid_input(&mut donor_rng, *a, &seeded.ids, &txs))
-        .collect();
+    let donors = donor_inputs("network/donors", &seeded, &txs);
     let mut handled_ok = std::collections::BTreeSet::new();
     let outcomes = Campaign::new("network/abi", 1).run(|case| {
         let rng = &mut case.rng;
@@ -212,14 +210,7 @@ fn fuzz_every_precompile_with_backends() {
         } else {
             *rng.pick(&HANDLED)
         };
-        let input = match rng.below(8) {
-            0 => random_input(rng, 600, &[]),
-            1 | 2 => valid_input(rng, address, &seeded.ids, &txs),
-            _ => {
-                let valid = valid_input(rng, address, &seeded.ids, &txs);
-                mutate(rng, &valid, &donors)
-            }
-        };
+        let input = case_input(rng, address, &seeded, &txs, &donors);
         case.record(&input);
         let result = run_precompile(
             address,
