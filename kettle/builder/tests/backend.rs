@@ -11,11 +11,12 @@ use std::time::{Duration, Instant};
 
 use alloy_consensus::{Transaction as _, TxEnvelope};
 use alloy_primitives::{address, Address, Bytes, B256, U256};
+use alloy_signer_local::PrivateKeySigner;
 use kettle_builder::build::BuildError;
 use kettle_builder::rpc::{BlockId, Deadline, RpcClient, RpcConfig, RpcError};
 use kettle_builder::session::SessionConfig;
 use kettle_builder::state::{RemoteState, StateCache};
-use kettle_builder::{BackendConfig, RpcBackend};
+use kettle_builder::{BackendConfig, BuiltPayload, RpcBackend};
 use kettle_contracts::BuildBlockArgs;
 use revm::database_interface::DatabaseRef;
 use suave_precompiles_network::ExecutionBackend;
@@ -506,6 +507,24 @@ fn build_block_pays_the_proposer_and_computes_the_roots() {
     assert_eq!(deneb["withdrawals"][0]["amount"], "2");
 }
 
+/// A block (fee recipient `0xfe…`) of one transaction from `from` (nonce 0) to `to` paying a
+/// 1 wei tip at a 2 gwei fee cap: too little profit for a proposer payment.
+fn build_tipping_one_wei(
+    backend: &RpcBackend,
+    from: &PrivateKeySigner,
+    to: Address,
+    gas_limit: u64,
+) -> BuiltPayload {
+    let tx = eip1559(from, 0, to, U256::ZERO, b"", 2 * GWEI as u128, 1, gas_limit);
+    let args = BuildBlockArgs {
+        feeRecipient: Address::repeat_byte(0xfe),
+        ..BuildBlockArgs::default()
+    };
+    backend
+        .build_payload(&args, &[bundle(vec![tx], None, None)], None)
+        .unwrap()
+}
+
 #[test]
 fn small_profit_means_no_payment() {
     let alice = key(0x22);
@@ -515,23 +534,7 @@ fn small_profit_means_no_payment() {
     let node = MockNode::start(chain);
     let backend = RpcBackend::new(&node.url, quick()).unwrap();
     // Tip 1 wei: profit 21000 wei ≤ 28000 gwei.
-    let tx = eip1559(
-        &alice,
-        0,
-        Address::repeat_byte(3),
-        U256::ZERO,
-        b"",
-        2 * GWEI as u128,
-        1,
-        21_000,
-    );
-    let args = BuildBlockArgs {
-        feeRecipient: Address::repeat_byte(0xfe),
-        ..BuildBlockArgs::default()
-    };
-    let payload = backend
-        .build_payload(&args, &[bundle(vec![tx], None, None)], None)
-        .unwrap();
+    let payload = build_tipping_one_wei(&backend, &alice, Address::repeat_byte(3), 21_000);
     assert_eq!(payload.block_value, U256::ZERO);
     assert_eq!(payload.transactions.len(), 1);
     // Null-ish args: parent + 12, parent's gas limit, parent's mix hash.
@@ -792,23 +795,7 @@ fn zeroing_a_slot_next_to_a_blinded_sibling_builds_with_a_probe_proof() {
     let node = MockNode::start(chain);
     let backend = RpcBackend::new(&node.url, quick()).unwrap();
     // Tip 1 wei: no proposer payment, the beneficiary only gets the tips.
-    let tx = eip1559(
-        &alice,
-        0,
-        zeroer,
-        U256::ZERO,
-        b"",
-        2 * GWEI as u128,
-        1,
-        60_000,
-    );
-    let args = BuildBlockArgs {
-        feeRecipient: Address::repeat_byte(0xfe),
-        ..BuildBlockArgs::default()
-    };
-    let payload = backend
-        .build_payload(&args, &[bundle(vec![tx], None, None)], None)
-        .unwrap();
+    let payload = build_tipping_one_wei(&backend, &alice, zeroer, 60_000);
     assert_eq!(payload.transactions.len(), 1);
     let h = &payload.header;
 

@@ -160,6 +160,20 @@ const ROWS: &[Row] = &[
     },
 ];
 
+/// The write set `ClusterStore.storeFor` commits: `record` and its value `v`, written by
+/// the SUAPP.
+fn stored_by_suapp(record: &DataRecord) -> StoreWriteSet {
+    StoreWriteSet {
+        records: vec![record.clone()],
+        writes: vec![StoreWrite {
+            id: record.id,
+            key: "v".into(),
+            value: Bytes::from(keccak256(INPUTS).to_vec()),
+            caller: SUAPP,
+        }],
+    }
+}
+
 /// A's commit #1 for a row: the record and the write set A committed.
 fn origin_commit(a: &EncryptedStore, row: &Row) -> (DataRecord, StoreWriteSet) {
     let set = match row.made {
@@ -179,15 +193,7 @@ fn origin_commit(a: &EncryptedStore, row: &Row) -> (DataRecord, StoreWriteSet) {
                 row.stores.to_vec(),
                 "kettle:test:cluster".into(),
             );
-            StoreWriteSet {
-                records: vec![record.clone()],
-                writes: vec![StoreWrite {
-                    id: record.id,
-                    key: "v".into(),
-                    value: Bytes::from(keccak256(INPUTS).to_vec()),
-                    caller: SUAPP,
-                }],
-            }
+            stored_by_suapp(&record)
         }
     };
     let [record] = set.records.as_slice() else {
@@ -231,15 +237,7 @@ fn replicate(
         return Err(format!("shipped {set:?}"));
     }
     if shipped {
-        let want = StoreWriteSet {
-            records: vec![record.clone()],
-            writes: vec![StoreWrite {
-                id: record.id,
-                key: "v".into(),
-                value: Bytes::from(keccak256(INPUTS).to_vec()),
-                caller: SUAPP,
-            }],
-        };
+        let want = stored_by_suapp(record);
         if *set != want {
             return Err(format!("shipped {set:?}, want {want:?}"));
         }
