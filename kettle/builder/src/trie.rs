@@ -178,7 +178,7 @@ pub fn find_probe(
             return Err(ProbeError::Deadline { attempts: counter });
         }
         let (probe, hash) = probe(counter);
-        if starts_with(&hash, &node.path) {
+        if Nibbles::unpack_array(&hash.0).starts_with(&node.path) {
             return Ok(ProbeFound {
                 probe,
                 attempts: counter + 1,
@@ -188,16 +188,6 @@ pub fn find_probe(
     Err(ProbeError::Budget {
         attempts: max_attempts,
     })
-}
-
-/// Whether the nibbles of `hash` start with `path`.
-fn starts_with(hash: &B256, path: &Nibbles) -> bool {
-    path.len() <= 64
-        && path.iter().enumerate().all(|(i, nibble)| {
-            let byte = hash[i / 2];
-            let ours = if i % 2 == 0 { byte >> 4 } else { byte & 0x0f };
-            ours == nibble
-        })
 }
 
 /// The state root after applying `updates` to the state whose root is `parent_state_root`.
