@@ -9,7 +9,7 @@ use alloy_consensus::{proofs, Header, EMPTY_ROOT_HASH};
 use alloy_primitives::{keccak256, Address, Bloom, Bytes, B256, U256};
 use alloy_rlp::{Decodable, Encodable};
 use alloy_signer_local::PrivateKeySigner;
-use kettle_primitives::SuaveTxEnvelope;
+use kettle_primitives::{FastSigner, SuaveTxEnvelope};
 use revm::{database_interface::DatabaseRef, primitives::KECCAK_EMPTY};
 use rocksdb::{WriteBatch, WriteOptions, DB};
 use tokio::sync::{broadcast, Notify};
@@ -79,6 +79,8 @@ pub struct Chain {
     pending: Notify,
     /// Key that seals produced blocks (the cluster's producer), if any.
     sealer: Option<PrivateKeySigner>,
+    /// `sealer` as a libsecp256k1 signer: the same signatures as k256, faster.
+    fast_sealer: Option<FastSigner>,
 }
 
 impl std::fmt::Debug for Chain {
@@ -132,6 +134,7 @@ impl Chain {
             local_txs: broadcast::channel(LOCAL_TX_CHANNEL_CAPACITY).0,
             pending: Notify::new(),
             sealer: None,
+            fast_sealer: None,
         };
         chain.reload_pending()?;
         info!(number = head_number, hash = %head_hash, "chain opened");
@@ -142,6 +145,7 @@ impl Chain {
     /// [`seal`](crate::seal)), so the other kettles of a cluster can import them.
     pub fn with_sealer(mut self, signer: PrivateKeySigner) -> Self {
         info!(sealer = %signer.address(), "blocks will be sealed");
+        self.fast_sealer = FastSigner::new(&signer).ok();
         self.sealer = Some(signer);
         self
     }
@@ -274,10 +278,11 @@ impl Chain {
     /// whose sender it recovered. Skips recovering `sender` again (two ECDSA recoveries per
     /// `0x50`, the largest cost of admission); every other check still runs.
     ///
-    /// For group commit, the write is *not* synced and the transaction is not announced to
-    /// peers: the caller syncs the WAL (the store's `commit_local_with` does) and then calls
-    /// [`Chain::announce_local`]. Blocks are written with a sync, so a block that includes
-    /// the transaction makes this write durable too.
+    /// The write is *not* synced and the transaction is not announced to peers: the caller
+    /// syncs the WAL when it must (the store's group commit does, for requests with store
+    /// writes) and then calls [`Chain::announce_local`]. An unsynced write survives a crash
+    /// of the process; blocks are written with a sync, so a block that includes the
+    /// transaction, or any later synced write, makes it durable against power loss too.
     pub fn add_own_transaction_with(
         &self,
         env: &SuaveTxEnvelope,
@@ -504,8 +509,10 @@ impl Chain {
         drop(view);
 
         let mut header = self.assemble_header(parent_hash, &ctx, state_root, &executed);
-        if let Some(sealer) = &self.sealer {
-            seal::seal_header(&mut header, sealer)?;
+        match (&self.fast_sealer, &self.sealer) {
+            (Some(fast), _) => seal::seal_header(&mut header, fast)?,
+            (None, Some(sealer)) => seal::seal_header(&mut header, sealer)?,
+            (None, None) => {}
         }
         let hash = header.hash_slow();
         let deferred = !executed.deferred.is_empty();
@@ -767,8 +774,6 @@ impl Chain {
     }
 }
 
-/// Durable writes: the WAL is synced, so acknowledged blocks and transactions survive
-/// power loss, not only a process crash.
 /// Whether admitting a transaction syncs its write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Durability {
@@ -778,6 +783,8 @@ enum Durability {
     Deferred,
 }
 
+/// Durable writes: the WAL is synced, so acknowledged blocks and transactions survive
+/// power loss, not only a process crash.
 fn durable() -> WriteOptions {
     let mut opts = WriteOptions::default();
     opts.set_sync(true);

@@ -64,7 +64,10 @@ pub fn seal_signer(header: &Header) -> Result<Address, SealError> {
 
 /// Seals `header` with `signer`: replaces `extra_data` by 32 zero vanity bytes followed by
 /// the signature over [`seal_hash`].
-pub fn seal_header(header: &mut Header, signer: &PrivateKeySigner) -> Result<(), SealError> {
+pub fn seal_header<S: SignerSync + ?Sized>(
+    header: &mut Header,
+    signer: &S,
+) -> Result<(), SealError> {
     header.extra_data = Bytes::from(vec![0u8; EXTRA_VANITY]);
     let sig = signer
         .sign_hash_sync(&seal_hash(header))

@@ -61,6 +61,11 @@ pub struct ChainSection {
     /// Block production: 0 seals a block as soon as transactions are pending (suave-geth
     /// dev's Clique period 0); otherwise at most one block every this many milliseconds.
     pub block_period_ms: u64,
+    /// Whether a confidential request that writes nothing to the confidential store is
+    /// acknowledged only once its `0x50` is synced to disk. Off: once it is written (it
+    /// survives a crash of the kettle at once, and power loss once the next block, written
+    /// with a sync, is sealed). Requests with store writes are always synced first.
+    pub sync_public_requests: bool,
 }
 
 /// `[rpc]`
@@ -390,6 +395,9 @@ mod tests {
         assert_eq!(cfg.rpc.addr.to_string(), "127.0.0.1:8545");
         assert_eq!(cfg.http.allowed_hosts, vec!["api.example.com".to_string()]);
         assert_eq!(cfg.chain.block_period_ms, 0);
+        assert!(!cfg.chain.sync_public_requests);
+        let cfg = NodeConfig::from_toml("[chain]\nsync_public_requests = true").expect("parses");
+        assert!(cfg.chain.sync_public_requests);
     }
 
     #[test]

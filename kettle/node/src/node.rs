@@ -100,7 +100,8 @@ pub async fn launch(config: NodeConfig) -> Result<NodeHandle, NodeError> {
         Some(network),
         config.store_limits(),
     )
-    .with_time_limit(Duration::from_millis(config.rpc.mevm_timeout_ms));
+    .with_time_limit(Duration::from_millis(config.rpc.mevm_timeout_ms))
+    .with_sync_public_requests(config.chain.sync_public_requests);
 
     let handle = metrics::install()?;
     let (shutdown, shutdown_rx) = watch::channel(false);

@@ -6,6 +6,10 @@
 //!    confidential store.
 //! 3. On success the kettle signs a `0x50` carrying the callback; the overlay's writes and the
 //!    pending `0x50` are committed in ONE RocksDB write, so a crash leaves both or neither.
+//!    A request that wrote to the confidential store is acknowledged once that write is
+//!    synced to disk (group commit). One that wrote nothing there is acknowledged once its
+//!    `0x50` is written (it then survives a crash of the kettle, and power loss from the next
+//!    sealed block on) unless `chain.sync_public_requests` asks for the sync as well.
 //! 4. Any failure returns the reference's error message and commits nothing.
 
 use std::{sync::Arc, time::Instant};
@@ -16,6 +20,7 @@ use kettle_primitives::{ConfidentialComputeRequest, SuaveTransaction, SuaveTxEnv
 use kettle_rpc::{ConfidentialApi, ConfidentialCall, ConfidentialError};
 use kettle_store::EncryptedStore;
 use revm::database::CacheDB;
+use rocksdb::WriteBatch;
 use suave_precompiles::{
     ConfidentialOutcome, ExternalPrecompiles, KettleContext, Mevm, MevmError, RequestKind,
     StoreLimits,
@@ -36,6 +41,9 @@ pub struct Pipeline {
     signer: Option<kettle_primitives::FastSigner>,
     /// Wall-clock limit of one MEVM run (`rpc.mevm_timeout_ms`).
     time_limit: Option<std::time::Duration>,
+    /// Sync the WAL before acknowledging requests without store writes too
+    /// (`chain.sync_public_requests`).
+    sync_public: bool,
 }
 
 impl std::fmt::Debug for Pipeline {
@@ -66,7 +74,17 @@ impl Pipeline {
             limits,
             signer,
             time_limit: None,
+            sync_public: false,
         }
+    }
+
+    /// Whether a request that writes nothing to the confidential store also waits for a WAL
+    /// sync before it is acknowledged (`chain.sync_public_requests`; default no: its `0x50`
+    /// is public, the user can send it again, and the next block's synced write makes it
+    /// durable, whereas the sync costs every such request a wait and the kettle an fsync).
+    pub fn with_sync_public_requests(mut self, sync: bool) -> Self {
+        self.sync_public = sync;
+        self
     }
 
     /// Stops every MEVM run still executing after `limit` ([`MevmError::TimedOut`]).
@@ -174,20 +192,26 @@ impl ConfidentialApi for Pipeline {
             }
             .map_err(|e| ConfidentialError::internal(format!("kettle could not sign: {e}")))?;
             let envelope = SuaveTxEnvelope::Suave(stx);
-            let hash = self
-                .store
-                .commit_local_with(&outcome.store_writes, |batch| {
-                    self.chain
-                        .add_own_transaction_with(&envelope, sender, batch)
-                })
-                .map_err(|e| match e {
-                    kettle_store::CommitWithError::Store(s) => {
-                        ConfidentialError::server(s.to_string())
-                    }
-                    kettle_store::CommitWithError::Inner(p) => {
-                        ConfidentialError::server(p.to_string())
-                    }
-                })?;
+            let hash = if outcome.store_writes.is_empty() && !self.sync_public {
+                // Nothing confidential to make durable: the 0x50 alone, written unsynced.
+                self.chain
+                    .add_own_transaction_with(&envelope, sender, WriteBatch::default())
+                    .map_err(|e| ConfidentialError::server(e.to_string()))?
+            } else {
+                self.store
+                    .commit_local_with(&outcome.store_writes, |batch| {
+                        self.chain
+                            .add_own_transaction_with(&envelope, sender, batch)
+                    })
+                    .map_err(|e| match e {
+                        kettle_store::CommitWithError::Store(s) => {
+                            ConfidentialError::server(s.to_string())
+                        }
+                        kettle_store::CommitWithError::Inner(p) => {
+                            ConfidentialError::server(p.to_string())
+                        }
+                    })?
+            };
             self.chain.announce_local(&envelope);
             debug!(%hash, %sender, gas_used = outcome.gas_used, records = outcome.store_writes.records.len(), writes = outcome.store_writes.writes.len(), "confidential request accepted");
             Ok(hash)
@@ -254,5 +278,84 @@ impl ConfidentialApi for Pipeline {
             );
         }
         result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy_primitives::U256;
+    use kettle_chain::ChainSpec;
+    use kettle_primitives::ConfidentialComputeRecord;
+
+    const SUAPP: Address = Address::with_last_byte(0x77);
+
+    /// A dev kettle's pipeline on a fresh database, without network precompiles.
+    fn pipeline(dir: &std::path::Path) -> Pipeline {
+        let keys = Arc::new(KettleKeys::dev());
+        let cache = kettle_store::layout::block_cache().expect("cache");
+        let db = kettle_chain::db::open_db_with(
+            dir,
+            kettle_store::layout::column_family_descriptors(&cache),
+        )
+        .expect("db");
+        let limits = StoreLimits::default();
+        let store = Arc::new(
+            kettle_store::open_in(
+                db.clone(),
+                &kettle_store::KettleSecret::from_array(keys.store_secret().0),
+                kettle_store::StoreOptions::new(limits).with_local_kettles(vec![keys.address()]),
+            )
+            .expect("store"),
+        );
+        let mut spec = ChainSpec::dev(keys.address());
+        // The SUAPP: `STOP`, so every request succeeds with empty output and no store writes.
+        spec.genesis.alloc.insert(
+            SUAPP,
+            alloy_genesis::GenesisAccount::default().with_code(Some(Bytes::from_static(&[0x00]))),
+        );
+        let chain = Arc::new(Chain::open(db, spec, Default::default()).expect("chain"));
+        Pipeline::new(chain, store, keys, None, limits)
+    }
+
+    /// A request from the dev kettle's (funded) account to [`SUAPP`].
+    fn request(p: &Pipeline, nonce: u64) -> ConfidentialComputeRequest {
+        let record = ConfidentialComputeRecord {
+            nonce,
+            gas_price: U256::from(p.chain.next_base_fee().max(1) * 2),
+            gas: 100_000,
+            to: Some(SUAPP),
+            kettle_address: p.keys.address(),
+            is_eip712: true,
+            chain_id: U256::from(p.chain.chain_id()),
+            ..Default::default()
+        };
+        ConfidentialComputeRequest::new(record, Bytes::new())
+            .into_signed(&p.keys.kettle)
+            .expect("sign")
+    }
+
+    #[test]
+    fn requests_without_store_writes_wait_for_a_sync_only_when_configured() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = pipeline(dir.path());
+        let sender = p.keys.address();
+        for nonce in 0..3 {
+            let hash = p.send_request(request(&p, nonce)).expect("accepted");
+            assert!(p.chain.transaction(&hash).expect("read").is_some());
+        }
+        assert_eq!(p.chain.pending_nonce(&sender).expect("nonce"), 3);
+        assert_eq!(p.store.group_syncs(), 0, "acknowledged without a sync");
+
+        let p = p.with_sync_public_requests(true);
+        for nonce in 3..6 {
+            p.send_request(request(&p, nonce)).expect("accepted");
+        }
+        // One request at a time: each waits for a sync of its own.
+        assert_eq!(p.store.group_syncs(), 3);
+        assert_eq!(p.chain.pending_nonce(&sender).expect("nonce"), 6);
+        // A replay is still refused before anything runs.
+        let err = p.send_request(request(&p, 5)).expect_err("replay");
+        assert!(err.message.contains("nonce too low"), "{}", err.message);
     }
 }

@@ -449,6 +449,12 @@ impl EncryptedStore {
         })
     }
 
+    /// How many WAL syncs the group commit of [`EncryptedStore::commit_local_with`] has run
+    /// since the store was opened: each one made every commit written before it durable.
+    pub fn group_syncs(&self) -> u64 {
+        self.group_sync.syncs()
+    }
+
     /// The last commit sequence number of `origin` here (0 if none).
     pub fn last_seq(&self, origin: &Address) -> u64 {
         self.lock_state()

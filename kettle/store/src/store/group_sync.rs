@@ -19,6 +19,8 @@ pub(crate) struct GroupSync {
     written: AtomicU64,
     /// Every ticket up to this one is durable. Held while a sync runs.
     synced: Mutex<u64>,
+    /// WAL syncs run so far.
+    syncs: AtomicU64,
 }
 
 impl GroupSync {
@@ -26,6 +28,11 @@ impl GroupSync {
     /// the write).
     pub(crate) fn written(&self) -> u64 {
         self.written.fetch_add(1, Ordering::AcqRel) + 1
+    }
+
+    /// How many WAL syncs have run.
+    pub(crate) fn syncs(&self) -> u64 {
+        self.syncs.load(Ordering::Relaxed)
     }
 
     /// Returns once the batch of `ticket` is durable: syncs the WAL unless a sync that
@@ -39,6 +46,7 @@ impl GroupSync {
         // Read before syncing: every ticket up to here has its batch in the WAL already.
         let through = self.written.load(Ordering::Acquire);
         db.flush_wal(true)?;
+        self.syncs.fetch_add(1, Ordering::Relaxed);
         let covered = through - *synced;
         *synced = through;
         Ok(covered)
@@ -64,6 +72,7 @@ mod tests {
         // A later write needs a new sync.
         let next = group.written();
         assert_eq!(group.sync_through(&db, next).expect("sync"), 1);
+        assert_eq!(group.syncs(), 2);
     }
 
     #[test]
