@@ -10,7 +10,6 @@ use alloy_consensus::{crypto::SECP256K1N_HALF, Header};
 use alloy_primitives::{keccak256, Address, Bytes, Signature, B256, U256};
 use alloy_rlp::Encodable;
 use alloy_signer::SignerSync;
-use alloy_signer_local::PrivateKeySigner;
 
 use crate::error::SealError;
 
@@ -83,6 +82,7 @@ pub fn seal_header<S: SignerSync + ?Sized>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloy_signer_local::PrivateKeySigner;
 
     fn key(byte: u8) -> PrivateKeySigner {
         PrivateKeySigner::from_bytes(&B256::repeat_byte(byte)).expect("key")

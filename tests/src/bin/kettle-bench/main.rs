@@ -7,7 +7,10 @@
 //! - **`eth_call`** (the baseline): a plain `eth_call` of `KeccakLoop.run(rounds)`;
 //! - **confidential request**: the same call as a signed `0x43` through
 //!   `eth_sendRawTransaction` (the kettle runs it in the MEVM, signs the `0x50` and commits it
-//!   before answering); each worker is its own user and keeps its nonce locally;
+//!   before answering); each worker is its own user and keeps its nonce locally. After the
+//!   warm-up each worker signs, before the measured window, as many requests as the window
+//!   should need at the warm-up's rate (and signs on the fly if it runs out): the load
+//!   generator shares the kettle's cores, and its signing is not the kettle's work;
 //! - optionally (`--confidential-call`) **confidential `eth_call`** (MEVM, nothing committed).
 //!
 //! It reports requests per second, p50/p90/p99 latency and errors (which must be 0) per
@@ -32,6 +35,7 @@ mod plot;
 mod stats;
 
 use std::{
+    collections::VecDeque,
     path::{Path, PathBuf},
     sync::{Arc, Mutex},
     time::Duration,
@@ -368,6 +372,8 @@ struct Worker {
     nonce: u64,
     /// The `0x50` hash of the last accepted request.
     last_hash: Option<B256>,
+    /// Requests signed ahead, for nonces `nonce`, `nonce + 1`, ….
+    presigned: VecDeque<Vec<u8>>,
 }
 
 impl Worker {
@@ -401,7 +407,10 @@ impl Worker {
                 (elapsed, outcome)
             }
             Workload::ConfidentialRequest => {
-                let raw = sign_request(&self.client, &self.signer, self.nonce, target);
+                let raw = match self.presigned.pop_front() {
+                    Some(raw) => raw,
+                    None => sign_request(&self.client, &self.signer, self.nonce, target),
+                };
                 let t0 = Instant::now();
                 let result = self.client.send_raw(&raw).await;
                 let elapsed = t0.elapsed();
@@ -417,7 +426,9 @@ impl Worker {
                             self.user.address(),
                             self.nonce
                         );
-                        // The request may have been committed after all (a timeout).
+                        // The request may have been committed after all (a timeout), so the
+                        // requests signed ahead may carry the wrong nonces.
+                        self.presigned.clear();
                         if let Ok(n) = self.pending_nonce().await {
                             self.nonce = n;
                         }
@@ -425,6 +436,15 @@ impl Worker {
                     }
                 }
             }
+        }
+    }
+
+    /// Signs `n` requests ahead, from the next nonce on.
+    fn presign(&mut self, n: usize, target: &Target) {
+        let first = self.nonce + self.presigned.len() as u64;
+        for nonce in first..first + n as u64 {
+            let raw = sign_request(&self.client, &self.signer, nonce, target);
+            self.presigned.push_back(raw);
         }
     }
 
@@ -574,6 +594,7 @@ async fn run(
             warmup,
             Duration::from_secs_f64(secs),
             pid,
+            false,
         )
         .await?;
         println!("soak: {}", stats.line());
@@ -603,6 +624,7 @@ async fn run(
                     warmup,
                     Duration::from_secs_f64(args.duration_secs),
                     pid,
+                    true,
                 )
                 .await?;
                 workers.splice(0..0, back);
@@ -679,6 +701,7 @@ async fn make_workers(
             signer,
             nonce: 0,
             last_hash: None,
+            presigned: VecDeque::new(),
         };
         worker.nonce = worker
             .pending_nonce()
@@ -703,14 +726,42 @@ struct Outcome {
 /// workers (for the next workload) and the statistics. Requests that start in the measured
 /// window count; the window ends when the last of them ends. A confidential workload ends
 /// with a receipt check of each worker's last `0x50`.
+///
+/// With `presign`, a confidential workload warms up first, then each worker signs the
+/// requests the window should need at the warm-up's rate (half as many again, to spare),
+/// and the window starts once they are signed.
 async fn measure(
-    workers: Vec<Worker>,
+    mut workers: Vec<Worker>,
     workload: Workload,
     target: &Arc<Target>,
-    warmup: Duration,
+    mut warmup: Duration,
     duration: Duration,
     kettle_pid: Option<u32>,
+    presign: bool,
 ) -> eyre::Result<(Vec<Worker>, WorkloadStats)> {
+    // Failed warm-up requests count as errors too.
+    let mut warmup_outcomes = Vec::new();
+    if presign && workload == Workload::ConfidentialRequest && !warmup.is_zero() {
+        let from = Instant::now();
+        let (back, outcomes) = drive(workers, workload, target, from, from + warmup).await?;
+        let done: usize = outcomes.iter().map(|o| o.latencies.len()).sum();
+        warmup_outcomes = outcomes
+            .into_iter()
+            .map(|o| Outcome {
+                latencies: Vec::new(),
+                last_end: None,
+                ..o
+            })
+            .collect();
+        let rate = done as f64 / warmup.as_secs_f64();
+        let per_worker =
+            (rate * duration.as_secs_f64() * 1.5 / back.len().max(1) as f64).ceil() as usize + 8;
+        workers = back;
+        for worker in &mut workers {
+            worker.presign(per_worker, target);
+        }
+        warmup = Duration::ZERO;
+    }
     let measure_from = Instant::now() + warmup;
     let end = measure_from + duration;
     // CPU of both processes at the start of the measured window.
@@ -718,40 +769,16 @@ async fn measure(
         tokio::time::sleep_until(measure_from).await;
         (kettle_pid.and_then(cpu_secs), cpu_secs(std::process::id()))
     });
-    let tasks: Vec<_> = workers
-        .into_iter()
-        .map(|mut worker| {
-            let target = target.clone();
-            tokio::spawn(async move {
-                let mut out = Outcome::default();
-                worker.last_hash = None;
-                while Instant::now() < end {
-                    let started = Instant::now();
-                    let (latency, result) = worker.once(workload, &target).await;
-                    match result {
-                        Ok(()) if started >= measure_from => {
-                            out.latencies.push(latency);
-                            out.last_end = Some(Instant::now());
-                        }
-                        Ok(()) => {}
-                        Err(e) => {
-                            out.errors += 1;
-                            out.first_error.get_or_insert(e);
-                        }
-                    }
-                }
-                (worker, out)
-            })
-        })
-        .collect();
-
-    let mut workers = Vec::with_capacity(tasks.len());
+    let (mut workers, outcomes) = drive(workers, workload, target, measure_from, end).await?;
+    for worker in &mut workers {
+        // Left over: their nonces are still unused, but the next workload starts afresh.
+        worker.presigned.clear();
+    }
     let mut latencies = Vec::new();
     let mut errors = 0;
     let mut first_error = None;
     let mut last_end = end;
-    for task in tasks {
-        let (worker, out) = task.await.map_err(|e| eyre!("a worker panicked: {e}"))?;
+    for out in warmup_outcomes.into_iter().chain(outcomes) {
         latencies.extend(out.latencies);
         errors += out.errors;
         if first_error.is_none() {
@@ -760,7 +787,6 @@ async fn measure(
         if let Some(t) = out.last_end {
             last_end = last_end.max(t);
         }
-        workers.push(worker);
     }
     if workload == Workload::ConfidentialRequest {
         for worker in &workers {
@@ -788,6 +814,51 @@ async fn measure(
         WorkloadStats::new(workload, latencies, window, errors, first_error)
             .with_cpu(kettle_cpu, client_cpu),
     ))
+}
+
+/// Runs `workload` on every worker until `end`; requests that start at `measure_from` or
+/// later count in each worker's [`Outcome`]. Returns the workers and their outcomes.
+async fn drive(
+    workers: Vec<Worker>,
+    workload: Workload,
+    target: &Arc<Target>,
+    measure_from: Instant,
+    end: Instant,
+) -> eyre::Result<(Vec<Worker>, Vec<Outcome>)> {
+    let tasks: Vec<_> = workers
+        .into_iter()
+        .map(|mut worker| {
+            let target = target.clone();
+            tokio::spawn(async move {
+                let mut out = Outcome::default();
+                worker.last_hash = None;
+                while Instant::now() < end {
+                    let started = Instant::now();
+                    let (latency, result) = worker.once(workload, &target).await;
+                    match result {
+                        Ok(()) if started >= measure_from => {
+                            out.latencies.push(latency);
+                            out.last_end = Some(Instant::now());
+                        }
+                        Ok(()) => {}
+                        Err(e) => {
+                            out.errors += 1;
+                            out.first_error.get_or_insert(e);
+                        }
+                    }
+                }
+                (worker, out)
+            })
+        })
+        .collect();
+    let mut workers = Vec::with_capacity(tasks.len());
+    let mut outcomes = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        let (worker, out) = task.await.map_err(|e| eyre!("a worker panicked: {e}"))?;
+        workers.push(worker);
+        outcomes.push(out);
+    }
+    Ok((workers, outcomes))
 }
 
 /// User + system CPU seconds process `pid` has used (all its threads), from `/proc`.
