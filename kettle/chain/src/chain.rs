@@ -250,7 +250,7 @@ impl Chain {
         self.lock_pool()
             .ordered()
             .into_iter()
-            .map(|t| (t.hash(), t.raw))
+            .map(|t| (t.hash(), t.into_raw()))
             .collect()
     }
 
@@ -331,10 +331,7 @@ impl Chain {
                 .recover_signer(self.chain_id())
                 .map_err(|e| PoolError::InvalidSender(e.to_string()))?,
         };
-        let tx = StoredTx {
-            sender,
-            raw: Bytes::from(raw),
-        };
+        let tx = StoredTx::new(sender, Bytes::from(raw));
         let hash = tx.hash();
 
         if facts.gas_limit > self.head().1.gas_limit {
@@ -416,7 +413,7 @@ impl Chain {
         debug!(%hash, %sender, nonce = facts.nonce, local, "transaction accepted");
         self.pending.notify_one();
         if local && durability == Durability::Synced {
-            let _ = self.local_txs.send(tx.raw.clone());
+            let _ = self.local_txs.send(tx.raw().clone());
         }
         Ok(hash)
     }
@@ -549,7 +546,7 @@ impl Chain {
     ) -> Header {
         let transactions_root =
             proofs::ordered_trie_root_with_encoder(&executed.transactions, |tx, buf| {
-                buf.extend_from_slice(&tx.raw)
+                buf.extend_from_slice(tx.raw())
             });
         let receipts_root = proofs::ordered_trie_root_with_encoder(&executed.receipts, |r, buf| {
             buf.extend_from_slice(&r.encoded_2718())

@@ -217,7 +217,7 @@ pub fn execute(
             out.deferred.push(tx);
             continue;
         }
-        let tx_type = tx.raw.first().copied().filter(|b| *b < 0x7f).unwrap_or(0);
+        let tx_type = tx.raw().first().copied().filter(|b| *b < 0x7f).unwrap_or(0);
         match evm.transact_commit(env) {
             Ok(result) => {
                 let gas = result.tx_gas_used();

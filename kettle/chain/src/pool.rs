@@ -242,10 +242,10 @@ mod tests {
 
     fn pooled(byte: u8, nonce: u64, price: u128) -> PooledTx {
         PooledTx {
-            tx: StoredTx {
-                sender: Address::repeat_byte(1),
-                raw: Bytes::from(vec![byte, nonce as u8]),
-            },
+            tx: StoredTx::new(
+                Address::repeat_byte(1),
+                Bytes::from(vec![byte, nonce as u8]),
+            ),
             nonce,
             fee_cap: price,
             tip: price,
@@ -282,7 +282,7 @@ mod tests {
             pool.insert(a, pooled(5, 0, 11), &limits),
             Ok(Inserted::Replaced(_))
         ));
-        let order: Vec<u8> = pool.ordered().iter().map(|t| t.raw[0]).collect();
+        let order: Vec<u8> = pool.ordered().iter().map(|t| t.raw()[0]).collect();
         assert_eq!(order, vec![5, 2]);
         assert_eq!(pool.stale(&a, 0), Vec::<B256>::new());
         assert_eq!(pool.stale(&a, 1), vec![pool.ordered()[0].hash()]);
@@ -295,7 +295,7 @@ mod tests {
                 .err(),
             Some(PoolError::PoolFull)
         );
-        assert_eq!(pool.ordered()[0].raw[0], 6, "highest tip first");
+        assert_eq!(pool.ordered()[0].raw()[0], 6, "highest tip first");
     }
 
     #[test]

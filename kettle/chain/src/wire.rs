@@ -88,7 +88,7 @@ impl From<&SealedBlock> for WireBlock {
     fn from(block: &SealedBlock) -> Self {
         Self {
             header: block.header.clone(),
-            transactions: block.transactions.iter().map(|t| t.raw.clone()).collect(),
+            transactions: block.transactions.iter().map(|t| t.raw().clone()).collect(),
         }
     }
 }

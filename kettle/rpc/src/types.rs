@@ -358,9 +358,9 @@ fn block_size(block: &SealedBlock) -> usize {
     let txs_payload: usize = block
         .transactions
         .iter()
-        .map(|tx| match tx.raw.first() {
-            Some(b) if *b >= 0xc0 => tx.raw.len(),
-            _ => tx.raw[..].length(),
+        .map(|tx| match tx.raw().first() {
+            Some(b) if *b >= 0xc0 => tx.raw().len(),
+            _ => tx.raw()[..].length(),
         })
         .sum();
     let txs_len = alloy_rlp::length_of_length(txs_payload) + txs_payload;

@@ -158,7 +158,7 @@ impl Chain {
             let sender = env
                 .recover_signer(chain_id)
                 .map_err(|e| invalid(e.to_string()))?;
-            txs.push(StoredTx { sender, raw });
+            txs.push(StoredTx::new(sender, raw));
         }
         let hashes: Vec<B256> = txs.iter().map(StoredTx::hash).collect();
 
@@ -243,7 +243,11 @@ impl Chain {
         while number <= head && out.len() < max {
             let header = read_header(&self.db, number)?
                 .ok_or_else(|| ChainError::corrupt("headers", format!("block {number} missing")))?;
-            let transactions = self.body(number)?.into_iter().map(|t| t.raw).collect();
+            let transactions = self
+                .body(number)?
+                .into_iter()
+                .map(StoredTx::into_raw)
+                .collect();
             let encoded = WireBlock {
                 header,
                 transactions,
