@@ -13,6 +13,10 @@
 //!   generator shares the kettle's cores, and its signing is not the kettle's work;
 //! - optionally (`--confidential-call`) **confidential `eth_call`** (MEVM, nothing committed).
 //!
+//! Each workload's measured time at a level is cut into `--slices` windows (3) run in turn
+//! with the other workloads' windows, so a drift in the machine's speed during a level hits
+//! the baseline and the compared workloads alike; every window follows its own warm-up.
+//!
 //! It reports requests per second, p50/p90/p99 latency and errors (which must be 0) per
 //! workload, the ratio confidential req/s ÷ `eth_call` req/s per level, and the kettle's memory
 //! (`VmHWM` at the end, `VmRSS` sampled every second). `--soak-secs N` instead runs only the
@@ -121,6 +125,12 @@ struct RunArgs {
     /// Measured seconds per workload and level.
     #[arg(long, default_value_t = 10.0)]
     duration_secs: f64,
+    /// Slices per level: each workload's measured time is cut into this many windows, run
+    /// in turn with the other workloads' (`eth_call`, confidential request, `eth_call`, …),
+    /// so that a machine whose speed drifts during a level slows the baseline and the
+    /// compared workloads alike.
+    #[arg(long, default_value_t = 3)]
+    slices: u32,
     /// Unmeasured seconds before each workload's measurement.
     #[arg(long, default_value_t = 2.0)]
     warmup_secs: f64,
@@ -179,7 +189,7 @@ fn main() -> eyre::Result<()> {
         "--soak-concurrency must be positive"
     );
     ensure!(
-        args.duration_secs > 0.0 && args.warmup_secs >= 0.0,
+        args.duration_secs > 0.0 && args.warmup_secs >= 0.0 && args.slices > 0,
         "--duration-secs must be positive and --warmup-secs not negative"
     );
 
@@ -587,7 +597,7 @@ async fn run(
             "soak: confidential requests from {} workers for {secs} s",
             workers.len()
         );
-        let (_, stats) = measure(
+        let (_, window) = measure(
             workers,
             Workload::ConfidentialRequest,
             &target,
@@ -597,6 +607,7 @@ async fn run(
             false,
         )
         .await?;
+        let stats = Window::merge(Workload::ConfidentialRequest, vec![window]);
         println!("soak: {}", stats.line());
         soak = Some(SoakReport {
             concurrency: args.soak_concurrency,
@@ -615,19 +626,19 @@ async fn run(
                 concurrency,
                 workloads: Vec::new(),
             };
-            for &workload in &workloads {
-                let active: Vec<Worker> = workers.drain(..concurrency).collect();
-                let (back, stats) = measure(
-                    active,
-                    workload,
-                    &target,
-                    warmup,
-                    Duration::from_secs_f64(args.duration_secs),
-                    pid,
-                    true,
-                )
-                .await?;
-                workers.splice(0..0, back);
+            let slice_len = Duration::from_secs_f64(args.duration_secs / f64::from(args.slices));
+            let mut slices: Vec<Vec<Window>> = vec![Vec::new(); workloads.len()];
+            for _ in 0..args.slices {
+                for (i, &workload) in workloads.iter().enumerate() {
+                    let active: Vec<Worker> = workers.drain(..concurrency).collect();
+                    let (back, window) =
+                        measure(active, workload, &target, warmup, slice_len, pid, true).await?;
+                    workers.splice(0..0, back);
+                    slices[i].push(window);
+                }
+            }
+            for (&workload, windows) in workloads.iter().zip(slices) {
+                let stats = Window::merge(workload, windows);
                 println!("  {}", stats.line());
                 if let Some(e) = &stats.first_error {
                     println!("    first error: {e}");
@@ -738,7 +749,7 @@ async fn measure(
     duration: Duration,
     kettle_pid: Option<u32>,
     presign: bool,
-) -> eyre::Result<(Vec<Worker>, WorkloadStats)> {
+) -> eyre::Result<(Vec<Worker>, Window)> {
     // Failed warm-up requests count as errors too.
     let mut warmup_outcomes = Vec::new();
     if presign && workload == Workload::ConfidentialRequest && !warmup.is_zero() {
@@ -808,12 +819,48 @@ async fn measure(
     let client_cpu = cpu_secs(std::process::id())
         .zip(client_start)
         .map(|(end, start)| end - start);
-    let window = last_end.saturating_duration_since(measure_from);
     Ok((
         workers,
-        WorkloadStats::new(workload, latencies, window, errors, first_error)
-            .with_cpu(kettle_cpu, client_cpu),
+        Window {
+            latencies,
+            length: last_end.saturating_duration_since(measure_from),
+            errors,
+            first_error,
+            kettle_cpu_secs: kettle_cpu,
+            client_cpu_secs: client_cpu,
+        },
     ))
+}
+
+/// What one measured window of one workload saw.
+#[derive(Debug, Clone)]
+struct Window {
+    /// Latencies of the requests that started in the window and succeeded.
+    latencies: Vec<Duration>,
+    /// From the window's start until its last request ended.
+    length: Duration,
+    /// Failed requests, warm-up included.
+    errors: u64,
+    first_error: Option<String>,
+    /// CPU seconds of the kettle and of the load generator over the window.
+    kettle_cpu_secs: Option<f64>,
+    client_cpu_secs: Option<f64>,
+}
+
+impl Window {
+    /// The statistics of `workload` over all its windows: requests, time and CPU added up.
+    fn merge(workload: Workload, windows: Vec<Window>) -> WorkloadStats {
+        let sum =
+            |cpu: &dyn Fn(&Window) -> Option<f64>| windows.iter().map(cpu).sum::<Option<f64>>();
+        let kettle = sum(&|w| w.kettle_cpu_secs);
+        let client = sum(&|w| w.client_cpu_secs);
+        let length = windows.iter().map(|w| w.length).sum();
+        let errors = windows.iter().map(|w| w.errors).sum();
+        let first_error = windows.iter().find_map(|w| w.first_error.clone());
+        let latencies = windows.into_iter().flat_map(|w| w.latencies).collect();
+        WorkloadStats::new(workload, latencies, length, errors, first_error)
+            .with_cpu(kettle, client)
+    }
 }
 
 /// Runs `workload` on every worker until `end`; requests that start at `measure_from` or
@@ -1028,6 +1075,42 @@ mod tests {
     }
 
     #[test]
+    fn windows_merge_into_one_workload() {
+        let ms = Duration::from_millis;
+        let window = |latencies: Vec<u64>, secs: u64, cpu: Option<f64>, errors: u64| Window {
+            latencies: latencies.into_iter().map(ms).collect(),
+            length: Duration::from_secs(secs),
+            errors,
+            first_error: (errors > 0).then(|| format!("{errors} failed")),
+            kettle_cpu_secs: cpu,
+            client_cpu_secs: Some(0.5),
+        };
+        let stats = Window::merge(
+            Workload::EthCall,
+            vec![
+                window(vec![1, 2, 3], 1, Some(1.0), 0),
+                window(vec![4; 5], 3, Some(3.0), 2),
+            ],
+        );
+        assert_eq!(stats.requests, 8);
+        assert_eq!(stats.req_per_sec, 2.0);
+        assert_eq!(stats.errors, 2);
+        assert_eq!(stats.first_error.as_deref(), Some("2 failed"));
+        assert_eq!(stats.kettle_cpu_ms, Some(500.0));
+        assert_eq!(stats.client_cpu_ms, Some(125.0));
+        assert_eq!(stats.max_ms, 4.0);
+        // CPU unknown in one window: unknown overall.
+        let stats = Window::merge(
+            Workload::EthCall,
+            vec![
+                window(vec![1], 1, None, 0),
+                window(vec![1], 1, Some(1.0), 0),
+            ],
+        );
+        assert_eq!(stats.kettle_cpu_ms, None);
+    }
+
+    #[test]
     fn cli_parses() {
         let cli = Cli::try_parse_from([
             "kettle-bench",
@@ -1044,6 +1127,7 @@ mod tests {
         assert!(cli.command.is_none());
         assert_eq!(cli.run.concurrency, vec![1, 2]);
         assert_eq!(cli.run.rounds, 100);
+        assert_eq!(cli.run.slices, 3);
         let cli = Cli::try_parse_from(["kettle-bench", "plot-build", "a.json", "b.svg"]).unwrap();
         assert!(matches!(cli.command, Some(Command::PlotBuild { .. })));
         assert!(Cli::try_parse_from(["kettle-bench", "--kettle-pid", "1"]).is_err());
