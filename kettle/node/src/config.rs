@@ -63,8 +63,8 @@ pub struct ChainSection {
     pub block_period_ms: u64,
     /// Whether a confidential request that writes nothing to the confidential store is
     /// acknowledged only once its `0x50` is synced to disk. Off: once it is written (it
-    /// survives a crash of the kettle at once, and power loss once the next block, written
-    /// with a sync, is sealed). Requests with store writes are always synced first.
+    /// survives a crash of the kettle at once, and power loss once a background sync, every
+    /// 100 ms, or the next block has run). Requests with store writes are always synced first.
     pub sync_public_requests: bool,
 }
 

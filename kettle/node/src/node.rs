@@ -8,7 +8,7 @@ use kettle_store::EncryptedStore;
 use suave_precompiles::ExternalPrecompiles;
 use suave_precompiles_network::{config::SecretHex, Network};
 use tokio::{sync::watch, task::JoinHandle};
-use tracing::{error, info, warn};
+use tracing::{error, info, trace, warn};
 
 use crate::{
     cluster, config::NodeConfig, keys::KettleKeys, metrics, pipeline::Pipeline, NodeError,
@@ -150,6 +150,10 @@ pub async fn launch(config: NodeConfig) -> Result<NodeHandle, NodeError> {
     } else {
         info!("following the cluster's block producer; not sealing blocks");
     }
+    tasks.push(tokio::spawn(sync_in_background(
+        store.clone(),
+        shutdown_rx.clone(),
+    )));
     tasks.push(tokio::spawn(report_resources(
         db_path(&config.datadir),
         db.clone(),
@@ -298,6 +302,33 @@ async fn produce_blocks(chain: Arc<Chain>, period: Duration, mut shutdown: watch
     }
 }
 
+/// How long a write acknowledged without a sync (the `0x50` of a request that wrote nothing
+/// to the store) may stay at risk of a power loss: a background sync covers it by then.
+pub const BACKGROUND_SYNC_INTERVAL: Duration = Duration::from_millis(100);
+
+/// Syncs the WAL every [`BACKGROUND_SYNC_INTERVAL`] while unsynced writes are waiting; idle
+/// otherwise.
+async fn sync_in_background(
+    store: Arc<kettle_store::EncryptedStore>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(BACKGROUND_SYNC_INTERVAL) => {}
+            _ = shutdown.changed() => return,
+        }
+        if !store.unsynced_writes() {
+            continue;
+        }
+        let s = store.clone();
+        match tokio::task::spawn_blocking(move || s.sync_written()).await {
+            Ok(Ok(covered)) => trace!(covered, "background WAL sync"),
+            Ok(Err(e)) => error!(error = %e, "background WAL sync failed"),
+            Err(e) => error!(error = %e, "background WAL sync panicked"),
+        }
+    }
+}
+
 /// Updates the database size and memory gauges every 10 s.
 async fn report_resources(
     path: std::path::PathBuf,
@@ -383,5 +414,39 @@ mod url_tests {
             "https://node.example:8545/…"
         );
         assert_eq!(url_origin("node:8545/key"), "?://node:8545/…");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn unsynced_writes_are_synced_in_the_background() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut cfg = NodeConfig::dev(
+            dir.path().to_path_buf(),
+            "127.0.0.1:0".parse().expect("addr"),
+        );
+        cfg.metrics.addr = None;
+        let node = launch(cfg).await.expect("kettle starts");
+        let store = node.store().clone();
+        let before = store.group_syncs();
+        store.note_unsynced_write();
+        assert!(store.unsynced_writes());
+        let deadline = std::time::Instant::now() + BACKGROUND_SYNC_INTERVAL * 20;
+        while store.unsynced_writes() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no background sync within {:?}",
+                BACKGROUND_SYNC_INTERVAL * 20
+            );
+            tokio::time::sleep(BACKGROUND_SYNC_INTERVAL / 4).await;
+        }
+        assert_eq!(store.group_syncs(), before + 1);
+        // Nothing waiting: the task does not sync again.
+        tokio::time::sleep(BACKGROUND_SYNC_INTERVAL * 3).await;
+        assert_eq!(store.group_syncs(), before + 1);
+        node.stop().await;
     }
 }

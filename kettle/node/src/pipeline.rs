@@ -8,8 +8,9 @@
 //!    pending `0x50` are committed in ONE RocksDB write, so a crash leaves both or neither.
 //!    A request that wrote to the confidential store is acknowledged once that write is
 //!    synced to disk (group commit). One that wrote nothing there is acknowledged once its
-//!    `0x50` is written (it then survives a crash of the kettle, and power loss from the next
-//!    sealed block on) unless `chain.sync_public_requests` asks for the sync as well.
+//!    `0x50` is written (it then survives a crash of the kettle, and power loss once the node's
+//!    background sync has run, within 100 ms) unless `chain.sync_public_requests` asks for the
+//!    sync as well.
 //! 4. Any failure returns the reference's error message and commits nothing.
 
 use std::{sync::Arc, time::Instant};
@@ -80,8 +81,8 @@ impl Pipeline {
 
     /// Whether a request that writes nothing to the confidential store also waits for a WAL
     /// sync before it is acknowledged (`chain.sync_public_requests`; default no: its `0x50`
-    /// is public, the user can send it again, and the next block's synced write makes it
-    /// durable, whereas the sync costs every such request a wait and the kettle an fsync).
+    /// is public, the user can send it again, and a background sync makes it durable soon
+    /// after, whereas the sync costs every such request a wait and the kettle an fsync).
     pub fn with_sync_public_requests(mut self, sync: bool) -> Self {
         self.sync_public = sync;
         self
@@ -193,10 +194,14 @@ impl ConfidentialApi for Pipeline {
             .map_err(|e| ConfidentialError::internal(format!("kettle could not sign: {e}")))?;
             let envelope = SuaveTxEnvelope::Suave(stx);
             let hash = if outcome.store_writes.is_empty() && !self.sync_public {
-                // Nothing confidential to make durable: the 0x50 alone, written unsynced.
-                self.chain
+                // Nothing confidential to make durable: the 0x50 alone, written unsynced and
+                // made durable by the node's background sync (or an earlier block's).
+                let hash = self
+                    .chain
                     .add_own_transaction_with(&envelope, sender, WriteBatch::default())
-                    .map_err(|e| ConfidentialError::server(e.to_string()))?
+                    .map_err(|e| ConfidentialError::server(e.to_string()))?;
+                self.store.note_unsynced_write();
+                hash
             } else {
                 self.store
                     .commit_local_with(&outcome.store_writes, |batch| {
@@ -346,13 +351,19 @@ mod tests {
         }
         assert_eq!(p.chain.pending_nonce(&sender).expect("nonce"), 3);
         assert_eq!(p.store.group_syncs(), 0, "acknowledged without a sync");
+        // The node's background sync makes them durable with one sync.
+        assert!(p.store.unsynced_writes());
+        assert_eq!(p.store.sync_written().expect("sync"), 3);
+        assert!(!p.store.unsynced_writes());
+        assert_eq!(p.store.group_syncs(), 1);
 
         let p = p.with_sync_public_requests(true);
         for nonce in 3..6 {
             p.send_request(request(&p, nonce)).expect("accepted");
         }
         // One request at a time: each waits for a sync of its own.
-        assert_eq!(p.store.group_syncs(), 3);
+        assert_eq!(p.store.group_syncs(), 4);
+        assert!(!p.store.unsynced_writes());
         assert_eq!(p.chain.pending_nonce(&sender).expect("nonce"), 6);
         // A replay is still refused before anything runs.
         let err = p.send_request(request(&p, 5)).expect_err("replay");

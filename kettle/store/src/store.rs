@@ -455,6 +455,34 @@ impl EncryptedStore {
         self.group_sync.syncs()
     }
 
+    /// Notes that the caller has just written a batch to the shared database without syncing
+    /// it and without waiting for a sync (the node's `0x50` of a request that wrote nothing
+    /// to the store): the next [`EncryptedStore::sync_written`] makes it durable.
+    pub fn note_unsynced_write(&self) {
+        self.group_sync.written();
+    }
+
+    /// Whether a write noted with [`EncryptedStore::note_unsynced_write`], or a group commit,
+    /// is not yet durable.
+    pub fn unsynced_writes(&self) -> bool {
+        self.options.sync_writes && self.group_sync.pending()
+    }
+
+    /// Syncs the WAL if a noted write or a group commit is not yet durable (nothing when the
+    /// store does not sync its writes); returns how many writes the sync covered. The node
+    /// calls it periodically, which bounds how long an unsynced write stays at risk of a
+    /// power loss.
+    pub fn sync_written(&self) -> Result<u64, StoreError> {
+        if !self.options.sync_writes {
+            return Ok(0);
+        }
+        self.group_sync.sync_all(&self.db).map_err(|e| {
+            StoreError::Backend(format!(
+                "syncing the WAL failed, so recent writes may not survive a power loss: {e}"
+            ))
+        })
+    }
+
     /// The last commit sequence number of `origin` here (0 if none).
     pub fn last_seq(&self, origin: &Address) -> u64 {
         self.lock_state()

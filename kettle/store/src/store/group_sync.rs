@@ -30,6 +30,18 @@ impl GroupSync {
         self.written.fetch_add(1, Ordering::AcqRel) + 1
     }
 
+    /// Whether some ticket handed out is not yet durable.
+    pub(crate) fn pending(&self) -> bool {
+        let synced = *self.synced.lock().unwrap_or_else(|p| p.into_inner());
+        self.written.load(Ordering::Acquire) > synced
+    }
+
+    /// Makes every ticket handed out so far durable (syncs unless none is pending); returns
+    /// how many tickets the sync covered.
+    pub(crate) fn sync_all(&self, db: &DB) -> Result<u64, rocksdb::Error> {
+        self.sync_through(db, self.written.load(Ordering::Acquire))
+    }
+
     /// How many WAL syncs have run.
     pub(crate) fn syncs(&self) -> u64 {
         self.syncs.load(Ordering::Relaxed)
@@ -73,6 +85,15 @@ mod tests {
         let next = group.written();
         assert_eq!(group.sync_through(&db, next).expect("sync"), 1);
         assert_eq!(group.syncs(), 2);
+        // Tickets nobody waits for: one sync covers them all, and then nothing is pending.
+        assert!(!group.pending());
+        group.written();
+        group.written();
+        assert!(group.pending());
+        assert_eq!(group.sync_all(&db).expect("sync"), 2);
+        assert!(!group.pending());
+        assert_eq!(group.sync_all(&db).expect("sync"), 0);
+        assert_eq!(group.syncs(), 3);
     }
 
     #[test]
