@@ -293,9 +293,13 @@ impl Chain {
     }
 
     /// Announces a transaction admitted with [`Chain::add_own_transaction_with`] to
-    /// [`Chain::subscribe_local_transactions`] (gossip), once its write is durable.
+    /// [`Chain::subscribe_local_transactions`] (gossip), once its write is done (and synced,
+    /// when the caller must sync it).
     pub fn announce_local(&self, env: &SuaveTxEnvelope) {
-        let _ = self.local_txs.send(Bytes::from(env.encoded()));
+        // Encoding costs; a kettle without gossip has nobody listening.
+        if self.local_txs.receiver_count() > 0 {
+            let _ = self.local_txs.send(Bytes::from(env.encoded()));
+        }
     }
 
     fn admit(
