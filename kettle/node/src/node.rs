@@ -308,10 +308,7 @@ pub const BACKGROUND_SYNC_INTERVAL: Duration = Duration::from_millis(100);
 
 /// Syncs the WAL every [`BACKGROUND_SYNC_INTERVAL`] while unsynced writes are waiting; idle
 /// otherwise.
-async fn sync_in_background(
-    store: Arc<kettle_store::EncryptedStore>,
-    mut shutdown: watch::Receiver<bool>,
-) {
+async fn sync_in_background(store: Arc<EncryptedStore>, mut shutdown: watch::Receiver<bool>) {
     loop {
         tokio::select! {
             _ = tokio::time::sleep(BACKGROUND_SYNC_INTERVAL) => {}
