@@ -666,6 +666,11 @@ async fn run(
         gas: args.gas,
         warmup_secs: args.warmup_secs,
         duration_secs: args.soak_secs.unwrap_or(args.duration_secs),
+        slices: if args.soak_secs.is_some() {
+            1
+        } else {
+            args.slices
+        },
         levels,
         soak,
         rss,

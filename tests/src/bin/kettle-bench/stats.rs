@@ -277,16 +277,24 @@ pub struct Report {
     pub rounds: u64,
     /// Gas limit of the requests and calls.
     pub gas: u64,
-    /// Warm-up seconds per workload (not measured).
+    /// Warm-up seconds before each measured window (not measured).
     pub warmup_secs: f64,
     /// Measured seconds per workload.
     pub duration_secs: f64,
+    /// Windows each workload's measured time was cut into, interleaved with the other
+    /// workloads' (1 in reports from before slices, and in soak mode).
+    #[serde(default = "one")]
+    pub slices: u32,
     /// One entry per concurrency level (empty in soak mode).
     pub levels: Vec<Level>,
     /// The soak run, in soak mode.
     pub soak: Option<SoakReport>,
     /// The kettle's memory, when its pid is known.
     pub rss: Option<RssReport>,
+}
+
+fn one() -> u32 {
+    1
 }
 
 impl Report {
@@ -315,8 +323,8 @@ impl Report {
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "KeccakLoop.run({}), gas {}, {} s per workload after {} s warm-up\n",
-            self.rounds, self.gas, self.duration_secs, self.warmup_secs
+            "KeccakLoop.run({}), gas {}, {} s per workload in {} interleaved window(s), each after {} s of warm-up\n",
+            self.rounds, self.gas, self.duration_secs, self.slices, self.warmup_secs
         );
         out.push_str(
             "| concurrency | workload | req/s | ÷ eth_call | p50 ms | p90 ms | p99 ms | kettle CPU ms/req | errors |\n",
@@ -424,6 +432,7 @@ mod tests {
             gas: 1,
             warmup_secs: 0.0,
             duration_secs: 1.0,
+            slices: 1,
             levels: vec![level],
             soak: None,
             rss: None,
