@@ -727,6 +727,11 @@ mod tests {
         alloy_rlp::encode(account(rng))
     }
 
+    /// `n` random account leaves under random keys.
+    fn random_leaves(rng: &mut Rng, n: usize) -> BTreeMap<B256, Vec<u8>> {
+        (0..n).map(|_| (rng.b256(), account_value(rng))).collect()
+    }
+
     /// The root alloy-trie's hash builder computes for `leaves`.
     fn oracle_root(leaves: &BTreeMap<B256, Vec<u8>>) -> B256 {
         let mut hb = HashBuilder::default();
@@ -1019,9 +1024,7 @@ mod tests {
     fn updating_in_place_and_deleting_absent_keys() {
         let owner = B256::ZERO;
         let mut rng = Rng(11);
-        let leaves: BTreeMap<B256, Vec<u8>> = (0..200)
-            .map(|_| (rng.b256(), account_value(&mut rng)))
-            .collect();
+        let leaves = random_leaves(&mut rng, 200);
         let (root, store) = built(&owner, &leaves);
 
         let absent = LeafChanges::from([(rng.b256(), None), (rng.b256(), None)]);
@@ -1112,9 +1115,7 @@ mod tests {
     fn bad_stores_are_errors() {
         let owner = B256::repeat_byte(5);
         let mut rng = Rng(31);
-        let leaves: BTreeMap<B256, Vec<u8>> = (0..64)
-            .map(|_| (rng.b256(), account_value(&mut rng)))
-            .collect();
+        let leaves = random_leaves(&mut rng, 64);
         let (root, store) = built(&owner, &leaves);
         let delete_all: LeafChanges = leaves.keys().map(|k| (*k, None)).collect();
         let none = LeafChanges::new();
@@ -1183,9 +1184,7 @@ mod tests {
     fn updates_read_only_the_changed_paths() {
         let owner = B256::ZERO;
         let mut rng = Rng(41);
-        let leaves: BTreeMap<B256, Vec<u8>> = (0..10_000)
-            .map(|_| (rng.b256(), account_value(&mut rng)))
-            .collect();
+        let leaves = random_leaves(&mut rng, 10_000);
         let (root, store) = built(&owner, &leaves);
         assert!(store.0.len() > 10_000);
 
