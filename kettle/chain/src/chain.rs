@@ -18,7 +18,7 @@ use tracing::{debug, info, info_span, warn};
 use crate::{
     db::{self, StoredAccount, *},
     execute::{self, BlockContext, ExecutedTxs, StateChanges},
-    pool::{Inserted, Pool, PoolLimits, PooledTx, TxFacts},
+    pool::{Inserted, PendingKey, Pool, PoolLimits, PooledTx, TxFacts},
     seal,
     spec::ChainSpec,
     state::StateView,
@@ -227,8 +227,18 @@ impl Chain {
         // the state before taking the lock could see the old nonce and then a pool that no
         // longer holds the mined transactions, and answer a nonce that is already used.
         let pool = self.lock_pool();
-        let account_nonce = self.state().account(sender)?.map_or(0, |a| a.nonce);
+        let account_nonce = self.head_account(sender)?.map_or(0, |a| a.nonce);
         Ok(pool.next_nonce(sender, account_nonce))
+    }
+
+    /// An account in the head state as of now. One read is consistent on its own, so it
+    /// needs no snapshot (taking one locks the whole database briefly, on every request).
+    fn head_account(&self, address: &Address) -> Result<Option<StoredAccount>, ChainError> {
+        let cf = db::cf(&self.db, CF_ACCOUNTS)?;
+        self.db
+            .get_pinned_cf(cf, db::account_key(address))?
+            .map(|bytes| StoredAccount::decode(&bytes))
+            .transpose()
     }
 
     /// Validates a signed transaction and adds it to the mempool; returns its hash.
@@ -360,8 +370,7 @@ impl Chain {
 
         let _guard = self.produce.lock().unwrap_or_else(|p| p.into_inner());
         let account = self
-            .state()
-            .account(&sender)
+            .head_account(&sender)
             .map_err(|e| PoolError::Db(e.to_string()))?;
         let (account_nonce, balance) = account.map_or((0, U256::ZERO), |a| (a.nonce, a.balance));
         let want = U256::from(facts.gas_limit) * U256::from(facts.fee_cap) + facts.value;
@@ -393,15 +402,16 @@ impl Chain {
             nonce: facts.nonce,
             fee_cap: facts.fee_cap,
             tip: facts.tip,
+            key: PendingKey::default(),
         };
         let inserted = pool.insert(sender, pooled, &self.pool_limits)?;
 
         let persisted = (|| -> Result<(), ChainError> {
             let cf = db::cf(&self.db, CF_PENDING)?;
-            if let Inserted::Replaced(old) = &inserted {
-                batch.delete_cf(cf, old);
+            if let Inserted::Replaced(_, old) = &inserted {
+                batch.delete_cf(cf, old.to_bytes());
             }
-            batch.put_cf(cf, hash, alloy_rlp::encode(&tx));
+            batch.put_cf(cf, inserted.key().to_bytes(), alloy_rlp::encode(&tx));
             let opts = match durability {
                 Durability::Synced => durable(),
                 Durability::Deferred => WriteOptions::default(),
@@ -427,39 +437,52 @@ impl Chain {
     fn reload_pending(&self) -> Result<(), ChainError> {
         let cf = db::cf(&self.db, CF_PENDING)?;
         let mut stored = Vec::new();
+        let mut past_keys = PendingKey::default();
         for item in self.db.iterator_cf(cf, rocksdb::IteratorMode::Start) {
             let (key, value) = item?;
+            // Entries of earlier versions, keyed by hash, are re-admitted under new keys too.
+            if let Some(PendingKey(k)) = PendingKey::from_bytes(&key) {
+                past_keys = past_keys.max(PendingKey(k.saturating_add(1)));
+            }
             match <StoredTx as Decodable>::decode(&mut value.as_ref()) {
-                Ok(tx) => stored.push(tx),
+                Ok(tx) => stored.push((key, tx)),
                 Err(e) => {
                     warn!(key = %alloy_primitives::hex::encode(&key), error = %e, "dropping undecodable pending transaction");
                     self.db.delete_cf(cf, key)?;
                 }
             }
         }
+        // Re-admitted entries get keys above every one still on disk.
+        self.lock_pool().keys_from(past_keys);
         // Re-add in nonce order per sender so no gap is created.
-        let mut ordered: Vec<(Address, u64, StoredTx)> = Vec::new();
-        for tx in stored {
+        let mut ordered: Vec<(Address, u64, Box<[u8]>, StoredTx)> = Vec::new();
+        for (key, tx) in stored {
             let env = tx.envelope()?;
             let nonce = TxFacts::of(&env, self.chain_id())
                 .map(|f| f.nonce)
                 .unwrap_or(u64::MAX);
-            ordered.push((tx.sender, nonce, tx));
+            ordered.push((tx.sender, nonce, key, tx));
         }
-        ordered.sort_by_key(|(s, n, _)| (*s, *n));
+        ordered.sort_by_key(|(s, n, _, _)| (*s, *n));
         let mut kept = 0;
-        for (_, _, tx) in ordered {
+        for (_, _, key, tx) in ordered {
             let hash = tx.hash();
-            self.db.delete_cf(cf, hash)?;
-            match tx
-                .envelope()
-                .map(|env| self.admit(&env, WriteBatch::default(), false, None))
-            {
-                Ok(Ok(_)) => kept += 1,
-                Ok(Err(e)) => {
-                    warn!(%hash, error = %e, "dropping pending transaction after restart")
+            // The old entry leaves in the same write as the new one enters: a crash here
+            // keeps one of them.
+            let mut moved = WriteBatch::default();
+            moved.delete_cf(cf, &key);
+            let admitted = match tx.envelope() {
+                Ok(env) => self
+                    .admit(&env, moved, false, None)
+                    .map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            };
+            match admitted {
+                Ok(_) => kept += 1,
+                Err(error) => {
+                    warn!(%hash, %error, "dropping pending transaction after restart");
+                    self.db.delete_cf(cf, key)?;
                 }
-                Err(e) => warn!(%hash, error = %e, "dropping pending transaction after restart"),
             }
         }
         if kept > 0 {
@@ -605,15 +628,20 @@ impl Chain {
         // whose nonce is now below its sender's (they can never be included).
         let mut leaving: Vec<B256> = transactions.iter().map(StoredTx::hash).collect();
         leaving.extend(dropped);
+        // Their database entries, in key order (deleted side by side); transactions of an
+        // imported block that never were in this pool have none.
+        let mut leaving_keys = Vec::with_capacity(leaving.len());
         {
             let pool = self.lock_pool();
             for (address, change) in &changes.accounts {
                 let nonce = change.as_ref().map_or(0, |c| c.nonce);
                 leaving.extend(pool.stale(address, nonce));
             }
+            leaving.sort_unstable();
+            leaving.dedup();
+            leaving_keys.extend(leaving.iter().filter_map(|h| pool.key(h)));
         }
-        leaving.sort_unstable();
-        leaving.dedup();
+        leaving_keys.sort_unstable();
 
         let mut batch = WriteBatch::default();
         write_state(&self.db, &mut batch, &changes, &accounts)?;
@@ -648,8 +676,8 @@ impl Chain {
             batch.put_cf(tx_index, tx.hash(), loc);
         }
         let pending = db::cf(&self.db, CF_PENDING)?;
-        for h in &leaving {
-            batch.delete_cf(pending, h);
+        for key in &leaving_keys {
+            batch.delete_cf(pending, key.to_bytes());
         }
         batch.put_cf(
             db::cf(&self.db, CF_META)?,

@@ -39,6 +39,29 @@ pub(crate) struct PooledTx {
     pub(crate) nonce: u64,
     pub(crate) fee_cap: u128,
     pub(crate) tip: u128,
+    /// Key of its entry in the pending column family, set by [`Pool::insert`].
+    pub(crate) key: PendingKey,
+}
+
+/// Key of a pending transaction's database entry: the pool's admission counter, big-endian.
+///
+/// Admission order rather than the transaction hash, so that RocksDB appends each new entry
+/// at the end of its memtable and deletes a block's entries side by side, instead of
+/// searching the whole memtable for a random position twice per transaction.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct PendingKey(pub(crate) u64);
+
+impl PendingKey {
+    /// The database key.
+    pub(crate) fn to_bytes(self) -> [u8; 8] {
+        self.0.to_be_bytes()
+    }
+
+    /// A key as stored by this version (8 bytes); `None` for another shape (earlier versions
+    /// keyed entries by transaction hash).
+    pub(crate) fn from_bytes(bytes: &[u8]) -> Option<Self> {
+        Some(Self(u64::from_be_bytes(bytes.try_into().ok()?)))
+    }
 }
 
 /// The fields validation needs from any accepted transaction type.
@@ -122,17 +145,41 @@ pub(crate) fn intrinsic_gas(data: &[u8], create: bool) -> u64 {
 pub(crate) struct Pool {
     by_hash: HashMap<B256, (Address, u64)>,
     by_sender: HashMap<Address, BTreeMap<u64, PooledTx>>,
+    /// The key the next inserted transaction gets.
+    next_key: PendingKey,
 }
 
 /// What inserting did.
+#[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Inserted {
-    /// A new transaction.
-    New,
-    /// It replaced the transaction with this hash.
-    Replaced(B256),
+    /// A new transaction, under this key.
+    New(PendingKey),
+    /// A transaction under the first key that replaced the one under the second.
+    Replaced(PendingKey, PendingKey),
+}
+
+impl Inserted {
+    /// The inserted transaction's key.
+    pub(crate) fn key(&self) -> PendingKey {
+        match self {
+            Self::New(key) | Self::Replaced(key, _) => *key,
+        }
+    }
 }
 
 impl Pool {
+    /// Makes the next inserted transaction's key at least `key` (after a restart, past every
+    /// key still on disk).
+    pub(crate) fn keys_from(&mut self, key: PendingKey) {
+        self.next_key = self.next_key.max(key);
+    }
+
+    /// The database key of a pending transaction.
+    pub(crate) fn key(&self, hash: &B256) -> Option<PendingKey> {
+        let (sender, nonce) = self.by_hash.get(hash)?;
+        self.by_sender.get(sender)?.get(nonce).map(|p| p.key)
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.by_hash.len()
     }
@@ -157,14 +204,17 @@ impl Pool {
         next
     }
 
-    /// Adds a validated transaction (nonce already checked to be at most `next_nonce`).
+    /// Adds a validated transaction (nonce already checked to be at most `next_nonce`) under
+    /// a new key (`pooled.key` is overwritten).
     pub(crate) fn insert(
         &mut self,
         sender: Address,
-        pooled: PooledTx,
+        mut pooled: PooledTx,
         limits: &PoolLimits,
     ) -> Result<Inserted, PoolError> {
         let hash = pooled.tx.hash();
+        let key = self.next_key;
+        pooled.key = key;
         let queue = self.by_sender.entry(sender).or_default();
         if let Some(existing) = queue.get(&pooled.nonce) {
             // geth's rule: a replacement must raise both fee cap and tip by 10 %.
@@ -172,11 +222,12 @@ impl Pool {
             if pooled.fee_cap < bump(existing.fee_cap) || pooled.tip < bump(existing.tip) {
                 return Err(PoolError::ReplacementUnderpriced);
             }
-            let old = existing.tx.hash();
+            let (old, old_key) = (existing.tx.hash(), existing.key);
             self.by_hash.remove(&old);
             self.by_hash.insert(hash, (sender, pooled.nonce));
             queue.insert(pooled.nonce, pooled);
-            return Ok(Inserted::Replaced(old));
+            self.next_key.0 += 1;
+            return Ok(Inserted::Replaced(key, old_key));
         }
         if queue.len() >= limits.max_per_sender {
             return Err(PoolError::SenderLimit);
@@ -186,7 +237,8 @@ impl Pool {
         }
         self.by_hash.insert(hash, (sender, pooled.nonce));
         queue.insert(pooled.nonce, pooled);
-        Ok(Inserted::New)
+        self.next_key.0 += 1;
+        Ok(Inserted::New(key))
     }
 
     /// Hashes of `sender`'s pending transactions with a nonce below `account_nonce` (they
@@ -249,6 +301,7 @@ mod tests {
             nonce,
             fee_cap: price,
             tip: price,
+            key: PendingKey::default(),
         }
     }
 
@@ -261,14 +314,15 @@ mod tests {
         };
         let mut pool = Pool::default();
         let a = Address::repeat_byte(1);
-        assert!(matches!(
+        // Keys count admissions; refused transactions take none.
+        assert_eq!(
             pool.insert(a, pooled(1, 0, 10), &limits),
-            Ok(Inserted::New)
-        ));
-        assert!(matches!(
+            Ok(Inserted::New(PendingKey(0)))
+        );
+        assert_eq!(
             pool.insert(a, pooled(2, 1, 10), &limits),
-            Ok(Inserted::New)
-        ));
+            Ok(Inserted::New(PendingKey(1)))
+        );
         assert_eq!(pool.next_nonce(&a, 0), 2);
         assert_eq!(
             pool.insert(a, pooled(3, 2, 10), &limits).err(),
@@ -278,10 +332,12 @@ mod tests {
             pool.insert(a, pooled(4, 0, 10), &limits).err(),
             Some(PoolError::ReplacementUnderpriced)
         );
-        assert!(matches!(
+        assert_eq!(
             pool.insert(a, pooled(5, 0, 11), &limits),
-            Ok(Inserted::Replaced(_))
-        ));
+            Ok(Inserted::Replaced(PendingKey(2), PendingKey(0)))
+        );
+        let replacement = pool.ordered()[0].hash();
+        assert_eq!(pool.key(&replacement), Some(PendingKey(2)));
         let order: Vec<u8> = pool.ordered().iter().map(|t| t.raw()[0]).collect();
         assert_eq!(order, vec![5, 2]);
         assert_eq!(pool.stale(&a, 0), Vec::<B256>::new());
@@ -296,6 +352,32 @@ mod tests {
             Some(PoolError::PoolFull)
         );
         assert_eq!(pool.ordered()[0].raw()[0], 6, "highest tip first");
+    }
+
+    #[test]
+    fn keys_continue_past_the_ones_on_disk() {
+        let limits = PoolLimits {
+            max_transactions: 10,
+            max_per_sender: 10,
+            max_tx_bytes: 1000,
+        };
+        let mut pool = Pool::default();
+        pool.keys_from(PendingKey(41));
+        // Never backwards: a lower bound given later does not lower the counter.
+        pool.keys_from(PendingKey(7));
+        let a = Address::repeat_byte(1);
+        assert_eq!(
+            pool.insert(a, pooled(1, 0, 10), &limits),
+            Ok(Inserted::New(PendingKey(41)))
+        );
+        let tx = pool.ordered()[0].hash();
+        assert_eq!(pool.key(&tx), Some(PendingKey(41)));
+        assert_eq!(pool.key(&B256::ZERO), None);
+        assert_eq!(
+            PendingKey::from_bytes(&PendingKey(41).to_bytes()),
+            Some(PendingKey(41))
+        );
+        assert_eq!(PendingKey::from_bytes(tx.as_slice()), None, "a hash key");
     }
 
     #[test]

@@ -362,6 +362,112 @@ fn suave_transaction_executes_as_the_user_and_pending_survives_restart() {
     assert_eq!(chain.pending_nonce(&user.address()).expect("nonce"), 1);
 }
 
+/// The pending column family's entries as (key, transaction hash).
+fn pending_entries(chain: &Chain) -> Vec<(Vec<u8>, B256)> {
+    let cf = chain.db().cf_handle(db::CF_PENDING).expect("cf");
+    chain
+        .db()
+        .iterator_cf(cf, rocksdb::IteratorMode::Start)
+        .map(|item| {
+            let (key, value) = item.expect("read");
+            let tx = <kettle_chain::StoredTx as alloy_rlp::Decodable>::decode(&mut value.as_ref())
+                .expect("decodes");
+            (key.to_vec(), tx.hash())
+        })
+        .collect()
+}
+
+#[test]
+fn pending_entries_are_keyed_by_admission_and_hash_keyed_ones_are_moved_on_restart() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let user = signer(USER_KEY);
+    let txs: Vec<SuaveTxEnvelope> = (0..4)
+        .map(|nonce| {
+            eip1559(
+                &user,
+                nonce,
+                TxKind::Call(Address::repeat_byte(7)),
+                U256::from(1u64),
+                vec![],
+            )
+        })
+        .collect();
+    let mut hashes = Vec::new();
+    {
+        let chain = open(dir.path());
+        for tx in &txs[..3] {
+            hashes.push(chain.add_transaction(tx).expect("accepted"));
+        }
+        let entries = pending_entries(&chain);
+        let keys: Vec<&[u8]> = entries.iter().map(|(k, _)| k.as_slice()).collect();
+        assert_eq!(
+            keys,
+            [0u64, 1, 2]
+                .map(u64::to_be_bytes)
+                .iter()
+                .map(|k| &k[..])
+                .collect::<Vec<_>>(),
+            "keys count admissions"
+        );
+        assert_eq!(entries.iter().map(|(_, h)| *h).collect::<Vec<_>>(), hashes);
+        // An entry as earlier versions wrote it: keyed by the transaction hash.
+        let raw = Bytes::from(txs[3].encoded());
+        let old = kettle_chain::StoredTx::new(user.address(), raw);
+        let cf = chain.db().cf_handle(db::CF_PENDING).expect("cf");
+        chain
+            .db()
+            .put_cf(cf, old.hash(), alloy_rlp::encode(&old))
+            .expect("write");
+        hashes.push(old.hash());
+    }
+
+    let chain = Arc::new(open(dir.path()));
+    assert_eq!(chain.pending_count(), 4, "all four restored");
+    let entries = pending_entries(&chain);
+    assert_eq!(entries.len(), 4, "each restored once: {entries:?}");
+    for (key, hash) in &entries {
+        let key = u64::from_be_bytes(key.as_slice().try_into().expect("an 8-byte key"));
+        assert!(
+            key >= 3,
+            "re-admitted above the keys on disk, got {key} for {hash}"
+        );
+        assert!(hashes.contains(hash));
+    }
+
+    let block = chain
+        .produce_block(5, Address::ZERO)
+        .expect("produce")
+        .expect("block");
+    assert_eq!(
+        block
+            .transactions
+            .iter()
+            .map(|t| t.hash())
+            .collect::<Vec<_>>(),
+        hashes
+    );
+    assert!(pending_entries(&chain).is_empty(), "mined entries deleted");
+
+    let next = eip1559(
+        &user,
+        4,
+        TxKind::Call(Address::repeat_byte(7)),
+        U256::ZERO,
+        vec![],
+    );
+    let hash = chain.add_transaction(&next).expect("accepted");
+    drop(chain);
+    let chain = open(dir.path());
+    assert_eq!(
+        pending_entries(&chain)
+            .iter()
+            .map(|(_, h)| *h)
+            .collect::<Vec<_>>(),
+        [hash]
+    );
+    assert_eq!(chain.pending_nonce(&user.address()).expect("nonce"), 5);
+}
+
 #[test]
 fn eth_call_and_gas_estimation_run_on_head_state() {
     use kettle_chain::{CallOutcome, CallRequest};

@@ -11,7 +11,7 @@ use super::*;
 use crate::{
     db::{self, CF_PENDING},
     seal::seal_header,
-    ChainSpec, PoolLimits, SealError,
+    ChainSpec, PoolLimits, SealError, StoredTx,
 };
 
 const USER_KEY: &str = "91ab9a7e53c220e6210460b65a7a3bb2ca181412a8a7b43ff336b3df1737ce12";
@@ -90,7 +90,16 @@ fn tx_root(txs: &[Bytes]) -> B256 {
 
 fn pending_on_disk(chain: &Chain, hash: &B256) -> bool {
     let cf = db::cf(chain.db(), CF_PENDING).expect("cf");
-    chain.db().get_cf(cf, hash).expect("read").is_some()
+    chain
+        .db()
+        .iterator_cf(cf, rocksdb::IteratorMode::Start)
+        .map(|item| item.expect("read"))
+        .any(|(_, value)| {
+            <StoredTx as alloy_rlp::Decodable>::decode(&mut value.as_ref())
+                .expect("decodes")
+                .hash()
+                == *hash
+        })
 }
 
 /// Asserts `chain` is still exactly at `head` with nothing written above it.
