@@ -167,8 +167,8 @@ impl ConfidentialApi for Pipeline {
         let _enter = span.enter();
         let result = (|| -> Result<B256, ConfidentialError> {
             self.check_kettle(request.record.kettle_address)?;
-            let sender = request
-                .recover_signer(self.chain.chain_id())
+            let (sender, record_digest) = request
+                .recover_signer_with_digest(self.chain.chain_id())
                 .map_err(|e| ConfidentialError::server(e.to_string()))?;
             // Replay protection before any side effect: the reference re-executes a re-sent
             // request (HTTP calls included) and only the mempool refuses its 0x50.
@@ -188,8 +188,8 @@ impl ConfidentialApi for Pipeline {
             let unsigned =
                 SuaveTransaction::new(request.record.clone(), outcome.callback_calldata.clone());
             let stx = match &self.signer {
-                Some(fast) => unsigned.into_signed(fast),
-                None => unsigned.into_signed(&self.keys.kettle),
+                Some(fast) => unsigned.into_signed_with_record_digest(fast, record_digest),
+                None => unsigned.into_signed_with_record_digest(&self.keys.kettle, record_digest),
             }
             .map_err(|e| ConfidentialError::internal(format!("kettle could not sign: {e}")))?;
             let envelope = SuaveTxEnvelope::Suave(stx);

@@ -201,13 +201,25 @@ impl ConfidentialComputeRecord {
     /// Errors: [`RecoveryError::ChainIdMismatch`] (`invalid chain id for signer: have N want
     /// M`), [`RecoveryError::InvalidSignatureValues`], [`RecoveryError::Ecdsa`].
     pub fn recover_signer(&self, chain_id: u64) -> Result<Address, RecoveryError> {
+        self.recover_signer_with_digest(chain_id)
+            .map(|(signer, _)| signer)
+    }
+
+    /// [`recover_signer`](Self::recover_signer), also returning the signing digest it
+    /// recovered from, which a kettle signs over again in the `0x50`
+    /// ([`SuaveTransaction::into_signed_with_record_digest`](crate::SuaveTransaction::into_signed_with_record_digest)).
+    pub fn recover_signer_with_digest(
+        &self,
+        chain_id: u64,
+    ) -> Result<(Address, B256), RecoveryError> {
         if self.chain_id != U256::from(chain_id) {
             return Err(RecoveryError::ChainIdMismatch {
                 have: self.chain_id,
                 want: chain_id,
             });
         }
-        self.recover_signer_unchecked_chain_id()
+        let digest = self.signing_hash();
+        Ok((signature::recover_signer(&self.signature, &digest)?, digest))
     }
 
     /// Recovers the signer without the chain-id check (the chain id is not signed anyway).

@@ -122,10 +122,20 @@ impl ConfidentialComputeRequest {
     /// hash mismatch`), chain-id check against the node's `chain_id`, signature validity,
     /// ECDSA recovery.
     pub fn recover_signer(&self, chain_id: u64) -> Result<Address, RecoveryError> {
+        self.recover_signer_with_digest(chain_id)
+            .map(|(signer, _)| signer)
+    }
+
+    /// [`recover_signer`](Self::recover_signer), also returning the record's signing digest
+    /// (see [`ConfidentialComputeRecord::recover_signer_with_digest`]).
+    pub fn recover_signer_with_digest(
+        &self,
+        chain_id: u64,
+    ) -> Result<(Address, B256), RecoveryError> {
         if self.record.confidential_inputs_hash != self.compute_inputs_hash() {
             return Err(RecoveryError::InputsHashMismatch);
         }
-        self.record.recover_signer(chain_id)
+        self.record.recover_signer_with_digest(chain_id)
     }
 }
 

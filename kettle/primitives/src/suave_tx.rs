@@ -59,7 +59,11 @@ impl SuaveTransaction {
     /// `recordDigest` is the record's user signing digest (plain or EIP-712) as a 32-byte
     /// string. The chain id is not included.
     pub fn kettle_signing_hash(&self) -> B256 {
-        let record_digest = self.record.signing_hash();
+        self.kettle_signing_hash_over(self.record.signing_hash())
+    }
+
+    /// [`kettle_signing_hash`](Self::kettle_signing_hash) given the record's digest.
+    fn kettle_signing_hash_over(&self, record_digest: B256) -> B256 {
         let payload_length = record_digest.length() + self.confidential_compute_result.length();
         let mut out = Vec::with_capacity(1 + list_len(payload_length));
         out.push(Self::TX_TYPE);
@@ -81,6 +85,22 @@ impl SuaveTransaction {
     /// Consuming form of [`sign`](Self::sign).
     pub fn into_signed<S: SignerSync + ?Sized>(mut self, signer: &S) -> Result<Self, SignError> {
         self.sign(signer)?;
+        Ok(self)
+    }
+
+    /// [`into_signed`](Self::into_signed) for a kettle that already holds the record's
+    /// signing digest, from recovering the user
+    /// ([`ConfidentialComputeRecord::recover_signer_with_digest`]): the EIP-712 digest is
+    /// the larger part of the kettle's own digest. `record_digest` must be
+    /// `record.signing_hash()`.
+    pub fn into_signed_with_record_digest<S: SignerSync + ?Sized>(
+        mut self,
+        signer: &S,
+        record_digest: B256,
+    ) -> Result<Self, SignError> {
+        debug_assert_eq!(record_digest, self.record.signing_hash());
+        self.signature =
+            signature::sign_prehash(signer, &self.kettle_signing_hash_over(record_digest))?;
         Ok(self)
     }
 
@@ -231,6 +251,29 @@ mod tests {
             );
             assert_eq!(decoded.tx_hash(), keccak256(&raw));
         }
+    }
+
+    #[test]
+    fn signing_over_the_recovered_digest_is_signing() {
+        for is_eip712 in [false, true] {
+            let req = request(is_eip712);
+            let (sender, digest) = req.recover_signer_with_digest(SUAVE_DEV_CHAIN_ID).unwrap();
+            assert_eq!(sender, user().address());
+            assert_eq!(digest, req.signing_hash());
+            let unsigned = SuaveTransaction::new(req.record.clone(), Bytes::from_static(&[7]));
+            assert_eq!(
+                unsigned
+                    .clone()
+                    .into_signed_with_record_digest(&kettle(), digest)
+                    .unwrap(),
+                unsigned.into_signed(&kettle()).unwrap()
+            );
+        }
+        // The checks before recovery still apply.
+        assert!(matches!(
+            request(true).recover_signer_with_digest(1),
+            Err(RecoveryError::ChainIdMismatch { .. })
+        ));
     }
 
     #[test]
