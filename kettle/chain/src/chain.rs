@@ -17,7 +17,7 @@ use tracing::{debug, info, info_span, warn};
 
 use crate::{
     db::{self, StoredAccount, *},
-    execute::{self, BlockContext, ExecutedTxs, StateChanges},
+    execute::{self, AccountChange, BlockContext, ExecutedTxs, StateChanges},
     pool::{Inserted, PendingKey, Pool, PoolLimits, PooledTx, TxFacts},
     seal,
     spec::ChainSpec,
@@ -669,11 +669,21 @@ impl Chain {
             alloy_rlp::encode(&receipts),
         );
         let tx_index = db::cf(&self.db, CF_TX_INDEX)?;
-        for (i, tx) in transactions.iter().enumerate() {
-            let mut loc = [0u8; 12];
-            loc[..8].copy_from_slice(&number.to_be_bytes());
-            loc[8..].copy_from_slice(&(i as u32).to_be_bytes());
-            batch.put_cf(tx_index, tx.hash(), loc);
+        let mut locations: Vec<(B256, [u8; 12])> = transactions
+            .iter()
+            .enumerate()
+            .map(|(i, tx)| {
+                let mut loc = [0u8; 12];
+                loc[..8].copy_from_slice(&number.to_be_bytes());
+                loc[8..].copy_from_slice(&(i as u32).to_be_bytes());
+                (tx.hash(), loc)
+            })
+            .collect();
+        // In key order, as every batch of random keys here: RocksDB's memtable then finds
+        // each place starting from the previous one.
+        locations.sort_unstable();
+        for (hash, loc) in &locations {
+            batch.put_cf(tx_index, hash, loc);
         }
         let pending = db::cf(&self.db, CF_PENDING)?;
         for key in &leaving_keys {
@@ -865,10 +875,16 @@ impl TrieWrites {
             let (start, end) = trie::owner_range(owner);
             batch.delete_range_cf(cf, start, end);
         }
-        for key in &self.deletes {
+        // Each list in key order (the memtable finds each place from the previous one);
+        // deletes before puts and, for equal keys, the original order, as before sorting.
+        let mut deletes: Vec<&Vec<u8>> = self.deletes.iter().collect();
+        deletes.sort();
+        for key in deletes {
             batch.delete_cf(cf, key);
         }
-        for (key, node) in &self.puts {
+        let mut puts: Vec<&(Vec<u8>, Vec<u8>)> = self.puts.iter().collect();
+        puts.sort_by(|a, b| a.0.cmp(&b.0));
+        for (key, node) in puts {
             batch.put_cf(cf, key, node);
         }
         Ok(())
@@ -1015,8 +1031,14 @@ fn write_state(
     let cf_acc = db::cf(db, CF_ACCOUNTS)?;
     let cf_storage = db::cf(db, CF_STORAGE)?;
     let cf_code = db::cf(db, CF_CODE)?;
-    for (address, change) in &changes.accounts {
-        let hashed = keccak256(address);
+    // In key (hashed address) order: the memtable finds each place from the previous one.
+    let mut by_key: Vec<(B256, &Option<AccountChange>)> = changes
+        .accounts
+        .iter()
+        .map(|(address, change)| (keccak256(address), change))
+        .collect();
+    by_key.sort_unstable_by_key(|(hashed, _)| *hashed);
+    for (hashed, change) in by_key {
         let clear_storage = change.as_ref().is_none_or(|c| c.storage_cleared);
         if clear_storage {
             let mut end = [0xffu8; 64];
