@@ -18,6 +18,7 @@ use tracing::{debug, info, info_span, warn};
 use crate::{
     db::{self, StoredAccount, *},
     execute::{self, AccountChange, BlockContext, ExecutedTxs, StateChanges},
+    node_cache::{CachedNodes, NodeCache, NODE_CACHE_CAPACITY},
     pool::{Inserted, PendingKey, Pool, PoolLimits, PooledTx, TxFacts},
     seal,
     spec::ChainSpec,
@@ -77,6 +78,9 @@ pub struct Chain {
     blocks: broadcast::Sender<Arc<SealedBlock>>,
     local_txs: broadcast::Sender<Bytes>,
     pending: Notify,
+    /// Trie nodes of the head state, for the next block's state root (see
+    /// [`crate::node_cache`]).
+    nodes: Mutex<NodeCache>,
     /// Key that seals produced blocks (the cluster's producer), if any.
     sealer: Option<PrivateKeySigner>,
     /// `sealer` as a libsecp256k1 signer: the same signatures as k256, faster.
@@ -133,6 +137,7 @@ impl Chain {
             blocks,
             local_txs: broadcast::channel(LOCAL_TX_CHANNEL_CAPACITY).0,
             pending: Notify::new(),
+            nodes: Mutex::new(NodeCache::new(NODE_CACHE_CAPACITY)),
             sealer: None,
             fast_sealer: None,
         };
@@ -214,6 +219,32 @@ impl Chain {
 
     fn lock_pool(&self) -> std::sync::MutexGuard<'_, Pool> {
         match self.pool.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    /// [`compute_state_root`] on `view` (the head state, with root `parent_root`), reading
+    /// trie nodes through the node cache. Callers hold the build lock.
+    fn state_root_after(
+        &self,
+        view: &StateView<'_>,
+        parent_root: B256,
+        changes: &StateChanges,
+    ) -> Result<StateRoot, ChainError> {
+        let computed = {
+            let mut cache = self.lock_nodes();
+            let nodes = CachedNodes::new(view, cache.for_root(parent_root));
+            compute_state_root(view, &nodes, parent_root, changes)
+        };
+        computed.inspect_err(|_| {
+            // Whatever went wrong, the next attempt reads every node from the database.
+            self.lock_nodes().clear();
+        })
+    }
+
+    fn lock_nodes(&self) -> std::sync::MutexGuard<'_, NodeCache> {
+        match self.nodes.lock() {
             Ok(g) => g,
             Err(poisoned) => poisoned.into_inner(),
         }
@@ -529,7 +560,7 @@ impl Chain {
             root: state_root,
             accounts,
             tries,
-        } = compute_state_root(&view, parent.state_root, &executed.changes)?;
+        } = self.state_root_after(&view, parent.state_root, &executed.changes)?;
         drop(view);
 
         let mut header = self.assemble_header(parent_hash, &ctx, state_root, &executed);
@@ -643,6 +674,7 @@ impl Chain {
         }
         leaving_keys.sort_unstable();
 
+        let parent_root = self.head().1.state_root;
         let mut batch = WriteBatch::default();
         write_state(&self.db, &mut batch, &changes, &accounts)?;
         tries.write(&self.db, &mut batch)?;
@@ -695,6 +727,13 @@ impl Chain {
             db::number_key(number),
         );
         self.db.write_opt(batch, &durable())?;
+        self.lock_nodes().committed(
+            parent_root,
+            header.state_root,
+            &tries.dropped,
+            &tries.deletes,
+            &tries.puts,
+        );
 
         {
             let mut pool = self.lock_pool();
@@ -896,6 +935,7 @@ impl TrieWrites {
 /// changes and the depth of the tries, not with the size of the state.
 fn compute_state_root(
     view: &StateView<'_>,
+    nodes: &impl trie::NodeSource,
     parent_root: B256,
     changes: &StateChanges,
 ) -> Result<StateRoot, ChainError> {
@@ -933,14 +973,14 @@ fn compute_state_root(
                     (key, (!value.is_zero()).then(|| alloy_rlp::encode(value)))
                 })
                 .collect();
-            tries.absorb(trie::update(view, &hashed, start, &slots)?)
+            tries.absorb(trie::update(nodes, &hashed, start, &slots)?)
         };
         let stored = change.stored(*address, storage_root);
         account_leaves.insert(hashed, Some(alloy_rlp::encode(stored.trie_account())));
         updated.insert(hashed, Some(stored));
     }
     let root = tries.absorb(trie::update(
-        view,
+        nodes,
         &B256::ZERO,
         parent_root,
         &account_leaves,

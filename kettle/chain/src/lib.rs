@@ -10,6 +10,7 @@ pub mod chain;
 pub mod db;
 pub mod error;
 pub mod execute;
+pub(crate) mod node_cache;
 pub mod pool;
 pub mod seal;
 pub mod spec;

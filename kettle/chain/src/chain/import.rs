@@ -8,7 +8,7 @@ use alloy_primitives::{Address, B256, U256};
 use kettle_primitives::SuaveTxEnvelope;
 use tracing::{debug, info, info_span, warn};
 
-use super::{compute_state_root, read_header, BlockCommit, Chain, StateRoot};
+use super::{read_header, BlockCommit, Chain, StateRoot};
 use crate::{
     execute::{self, BlockContext},
     pool::TxFacts,
@@ -184,7 +184,7 @@ impl Chain {
             root: state_root,
             accounts,
             tries,
-        } = compute_state_root(&view, head.state_root, &executed.changes)?;
+        } = self.state_root_after(&view, head.state_root, &executed.changes)?;
         drop(view);
 
         let mut expected = self.assemble_header(head_hash, &ctx, state_root, &executed);
