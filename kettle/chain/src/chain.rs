@@ -574,7 +574,7 @@ impl Chain {
         // Transactions admitted meanwhile stay pending for the next block.
         let guard = self.produce.lock().unwrap_or_else(|p| p.into_inner());
         let block = self.commit_block(
-            &guard,
+            guard,
             BlockCommit {
                 hash,
                 header,
@@ -634,13 +634,20 @@ impl Chain {
         }
     }
 
-    /// Commits an executed block in one durable write (state, header, hash index, body,
-    /// receipts, tx index, pending deletions, head), then updates the head and the pool and
-    /// announces the block. Both production and import end here; `_produce` proves the
-    /// caller holds the production lock, so the pool cannot change underneath.
+    /// Commits an executed block in one write (state, header, hash index, body, receipts,
+    /// tx index, pending deletions, head), updates the head and the pool, releases the
+    /// production lock `produce` (the caller's, so the pool cannot change underneath), syncs
+    /// the write to disk and only then announces the block. Both production and import end
+    /// here.
+    ///
+    /// The sync runs after the lock is released: admissions, which need the lock, no longer
+    /// wait for a block's fsync. Until it returns, the new head is visible to readers of
+    /// this kettle but not yet durable; a power loss in that window (the fsync's duration)
+    /// loses the block together with everything written after it, and its transactions are
+    /// still pending after the restart, since their deletion was in the same write.
     fn commit_block(
         &self,
-        _produce: &MutexGuard<'_, ()>,
+        produce: MutexGuard<'_, ()>,
         block: BlockCommit,
     ) -> Result<Arc<SealedBlock>, ChainError> {
         let BlockCommit {
@@ -726,7 +733,7 @@ impl Chain {
             META_HEAD,
             db::number_key(number),
         );
-        self.db.write_opt(batch, &durable())?;
+        self.db.write_opt(batch, &WriteOptions::default())?;
         self.lock_nodes().committed(
             parent_root,
             header.state_root,
@@ -751,6 +758,8 @@ impl Chain {
             transactions,
             receipts,
         });
+        drop(produce);
+        self.db.flush_wal(true)?;
         let _ = self.blocks.send(block.clone());
         Ok(block)
     }

@@ -203,7 +203,7 @@ impl Chain {
 
         let guard = self.produce.lock().unwrap_or_else(|p| p.into_inner());
         let block = self.commit_block(
-            &guard,
+            guard,
             BlockCommit {
                 hash,
                 header,
