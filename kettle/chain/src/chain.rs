@@ -262,6 +262,14 @@ impl Chain {
         Ok(pool.next_nonce(sender, account_nonce))
     }
 
+    /// [`Chain::pending_nonce`] for a caller that read the sender's account nonce itself
+    /// (from a [`StateView`] it runs the request on). A view older than the pool can only
+    /// make it lower, so a request below it is always replayed; the mempool's admission
+    /// remains the exact check.
+    pub fn pending_nonce_from(&self, sender: &Address, account_nonce: u64) -> u64 {
+        self.lock_pool().next_nonce(sender, account_nonce)
+    }
+
     /// An account in the head state as of now. One read is consistent on its own, so it
     /// needs no snapshot (taking one locks the whole database briefly, on every request).
     fn head_account(&self, address: &Address) -> Result<Option<StoredAccount>, ChainError> {

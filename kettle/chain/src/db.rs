@@ -157,6 +157,17 @@ pub struct StoredAccount {
 const ACCOUNT_LEN: usize = 20 + 8 + 32 + 32 + 32;
 
 impl StoredAccount {
+    /// The account as revm reads it (code left to be loaded by hash).
+    pub fn info(&self) -> revm::state::AccountInfo {
+        revm::state::AccountInfo {
+            balance: self.balance,
+            nonce: self.nonce,
+            code_hash: self.code_hash,
+            code: None,
+            ..Default::default()
+        }
+    }
+
     pub(crate) fn encode(&self) -> [u8; ACCOUNT_LEN] {
         let mut out = [0u8; ACCOUNT_LEN];
         out[..20].copy_from_slice(self.address.as_slice());

@@ -134,13 +134,7 @@ impl DatabaseRef for StateView<'_> {
     type Error = ChainError;
 
     fn basic_ref(&self, address: Address) -> Result<Option<AccountInfo>, Self::Error> {
-        Ok(self.account(&address)?.map(|acc| AccountInfo {
-            balance: acc.balance,
-            nonce: acc.nonce,
-            code_hash: acc.code_hash,
-            code: None,
-            ..Default::default()
-        }))
+        Ok(self.account(&address)?.map(|acc| acc.info()))
     }
 
     fn code_by_hash_ref(&self, code_hash: B256) -> Result<Bytecode, Self::Error> {

@@ -16,15 +16,15 @@
 use std::{sync::Arc, time::Instant};
 
 use alloy_primitives::{Address, Bytes, B256};
-use kettle_chain::Chain;
+use kettle_chain::{Chain, StateView};
 use kettle_primitives::{ConfidentialComputeRequest, SuaveTransaction, SuaveTxEnvelope};
 use kettle_rpc::{ConfidentialApi, ConfidentialCall, ConfidentialError};
 use kettle_store::EncryptedStore;
 use revm::database::CacheDB;
 use rocksdb::WriteBatch;
 use suave_precompiles::{
-    ConfidentialOutcome, ExternalPrecompiles, KettleContext, Mevm, MevmError, RequestKind,
-    StoreLimits,
+    BlockContext, ConfidentialOutcome, ExternalPrecompiles, KettleContext, Mevm, MevmError,
+    RequestKind, StoreLimits,
 };
 use tracing::{debug, info_span, warn};
 
@@ -100,9 +100,20 @@ impl Pipeline {
         request: &ConfidentialComputeRequest,
         kind: RequestKind,
     ) -> Result<ConfidentialOutcome, MevmError> {
-        let (_, head) = self.chain.head();
-        let block = kettle_chain::execute::head_block_context(&head);
+        let block = kettle_chain::execute::head_block_context(&self.chain.head().1);
         let view = self.chain.state();
+        self.run_on(&block, CacheDB::new(&view), request, kind)
+    }
+
+    /// Runs `request` in `block` (the head's context) on `db`, a cache over the head state
+    /// that may already hold accounts read from it; never commits.
+    fn run_on(
+        &self,
+        block: &BlockContext,
+        db: CacheDB<&StateView<'_>>,
+        request: &ConfidentialComputeRequest,
+        kind: RequestKind,
+    ) -> Result<ConfidentialOutcome, MevmError> {
         let mut mevm = Mevm::new(&self.kettle, self.store.as_ref()).with_store_limits(self.limits);
         if let Some(limit) = self.time_limit {
             mevm = mevm.with_time_limit(limit);
@@ -110,7 +121,7 @@ impl Pipeline {
         if let Some(external) = &self.external {
             mevm = mevm.with_external(external.as_ref());
         }
-        mevm.execute(CacheDB::new(&view), &block, request, kind)
+        mevm.execute(db, block, request, kind)
     }
 
     fn check_kettle(&self, kettle: Address) -> Result<(), ConfidentialError> {
@@ -171,19 +182,29 @@ impl ConfidentialApi for Pipeline {
                 .recover_signer_with_digest(self.chain.chain_id())
                 .map_err(|e| ConfidentialError::server(e.to_string()))?;
             // Replay protection before any side effect: the reference re-executes a re-sent
-            // request (HTTP calls included) and only the mempool refuses its 0x50.
+            // request (HTTP calls included) and only the mempool refuses its 0x50. The
+            // sender's account is read from the state the request then runs on, and handed
+            // to the MEVM so it is not read twice.
+            let block = kettle_chain::execute::head_block_context(&self.chain.head().1);
+            let view = self.chain.state();
+            let account = view
+                .account(&sender)
+                .map_err(|e| ConfidentialError::internal(e.to_string()))?;
             let next = self
                 .chain
-                .pending_nonce(&sender)
-                .map_err(|e| ConfidentialError::internal(e.to_string()))?;
+                .pending_nonce_from(&sender, account.map_or(0, |a| a.nonce));
             if request.record.nonce < next {
                 return Err(ConfidentialError::server(format!(
                     "nonce too low: next nonce {next}, tx nonce {}",
                     request.record.nonce
                 )));
             }
+            let mut db = CacheDB::new(&view);
+            if let Some(account) = account {
+                db.insert_account_info(sender, account.info());
+            }
             let outcome = self
-                .run(&request, RequestKind::Transaction { sender })
+                .run_on(&block, db, &request, RequestKind::Transaction { sender })
                 .map_err(|e| send_error(&e))?;
             let unsigned =
                 SuaveTransaction::new(request.record.clone(), outcome.callback_calldata.clone());
