@@ -878,8 +878,9 @@ enum Durability {
     Deferred,
 }
 
-/// Durable writes: the WAL is synced, so acknowledged blocks and transactions survive
-/// power loss, not only a process crash.
+/// Durable writes: the WAL is synced, so acknowledged transactions and the genesis survive
+/// power loss, not only a process crash (blocks sync after their write, see
+/// [`Chain::commit_block`]).
 fn durable() -> WriteOptions {
     let mut opts = WriteOptions::default();
     opts.set_sync(true);
