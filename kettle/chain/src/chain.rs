@@ -479,9 +479,13 @@ impl Chain {
         let mut past_keys = PendingKey::default();
         for item in self.db.iterator_cf(cf, rocksdb::IteratorMode::Start) {
             let (key, value) = item?;
-            // Entries of earlier versions, keyed by hash, are re-admitted under new keys too.
+            // Entries of earlier versions, keyed by hash, are re-admitted under new keys too,
+            // and so are keys no kettle hands out (2^63 admissions are out of reach): a
+            // corrupt one must not push the counter to its end.
             if let Some(PendingKey(k)) = PendingKey::from_bytes(&key) {
-                past_keys = past_keys.max(PendingKey(k.saturating_add(1)));
+                if k < 1 << 63 {
+                    past_keys = past_keys.max(PendingKey(k + 1));
+                }
             }
             match <StoredTx as Decodable>::decode(&mut value.as_ref()) {
                 Ok(tx) => stored.push((key, tx)),

@@ -214,6 +214,10 @@ impl Pool {
     ) -> Result<Inserted, PoolError> {
         let hash = pooled.tx.hash();
         let key = self.next_key;
+        // Only a corrupt pending entry on disk (a key near the top) can bring this close.
+        let after = PendingKey(key.0.checked_add(1).ok_or_else(|| {
+            PoolError::Db("pending transaction keys exhausted: a stored key is corrupt".into())
+        })?);
         pooled.key = key;
         let queue = self.by_sender.entry(sender).or_default();
         if let Some(existing) = queue.get(&pooled.nonce) {
@@ -226,7 +230,7 @@ impl Pool {
             self.by_hash.remove(&old);
             self.by_hash.insert(hash, (sender, pooled.nonce));
             queue.insert(pooled.nonce, pooled);
-            self.next_key.0 += 1;
+            self.next_key = after;
             return Ok(Inserted::Replaced(key, old_key));
         }
         if queue.len() >= limits.max_per_sender {
@@ -237,7 +241,7 @@ impl Pool {
         }
         self.by_hash.insert(hash, (sender, pooled.nonce));
         queue.insert(pooled.nonce, pooled);
-        self.next_key.0 += 1;
+        self.next_key = after;
         Ok(Inserted::New(key))
     }
 
@@ -378,6 +382,15 @@ mod tests {
             Some(PendingKey(41))
         );
         assert_eq!(PendingKey::from_bytes(tx.as_slice()), None, "a hash key");
+
+        // A key at the top (only a corrupt entry on disk puts it there) is refused, not
+        // wrapped or panicked on.
+        pool.keys_from(PendingKey(u64::MAX));
+        assert!(matches!(
+            pool.insert(a, pooled(2, 1, 10), &limits),
+            Err(PoolError::Db(_))
+        ));
+        assert_eq!(pool.len(), 1, "nothing inserted");
     }
 
     #[test]

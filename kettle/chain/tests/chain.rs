@@ -381,7 +381,7 @@ fn pending_entries(chain: &Chain) -> Vec<(Vec<u8>, B256)> {
 fn pending_entries_are_keyed_by_admission_and_hash_keyed_ones_are_moved_on_restart() {
     let dir = tempfile::tempdir().expect("tmp");
     let user = signer(USER_KEY);
-    let txs: Vec<SuaveTxEnvelope> = (0..4)
+    let txs: Vec<SuaveTxEnvelope> = (0..5)
         .map(|nonce| {
             eip1559(
                 &user,
@@ -419,17 +419,25 @@ fn pending_entries_are_keyed_by_admission_and_hash_keyed_ones_are_moved_on_resta
             .put_cf(cf, old.hash(), alloy_rlp::encode(&old))
             .expect("write");
         hashes.push(old.hash());
+        // And one under a key no kettle hands out (corrupt): it must not exhaust the keys.
+        let raw = Bytes::from(txs[4].encoded());
+        let odd = kettle_chain::StoredTx::new(user.address(), raw);
+        chain
+            .db()
+            .put_cf(cf, u64::MAX.to_be_bytes(), alloy_rlp::encode(&odd))
+            .expect("write");
+        hashes.push(odd.hash());
     }
 
     let chain = Arc::new(open(dir.path()));
-    assert_eq!(chain.pending_count(), 4, "all four restored");
+    assert_eq!(chain.pending_count(), 5, "all five restored");
     let entries = pending_entries(&chain);
-    assert_eq!(entries.len(), 4, "each restored once: {entries:?}");
+    assert_eq!(entries.len(), 5, "each restored once: {entries:?}");
     for (key, hash) in &entries {
         let key = u64::from_be_bytes(key.as_slice().try_into().expect("an 8-byte key"));
         assert!(
-            key >= 3,
-            "re-admitted above the keys on disk, got {key} for {hash}"
+            (3..8).contains(&key),
+            "re-admitted above the sane keys on disk, got {key} for {hash}"
         );
         assert!(hashes.contains(hash));
     }
@@ -450,7 +458,7 @@ fn pending_entries_are_keyed_by_admission_and_hash_keyed_ones_are_moved_on_resta
 
     let next = eip1559(
         &user,
-        4,
+        5,
         TxKind::Call(Address::repeat_byte(7)),
         U256::ZERO,
         vec![],
@@ -465,7 +473,7 @@ fn pending_entries_are_keyed_by_admission_and_hash_keyed_ones_are_moved_on_resta
             .collect::<Vec<_>>(),
         [hash]
     );
-    assert_eq!(chain.pending_nonce(&user.address()).expect("nonce"), 5);
+    assert_eq!(chain.pending_nonce(&user.address()).expect("nonce"), 6);
 }
 
 #[test]
