@@ -216,7 +216,7 @@ impl ConfidentialApi for Pipeline {
             let envelope = SuaveTxEnvelope::Suave(stx);
             let hash = if outcome.store_writes.is_empty() && !self.sync_public {
                 // Nothing confidential to make durable: the 0x50 alone, written unsynced and
-                // made durable by the node's background sync (or an earlier block's).
+                // made durable by the node's background sync or the next block's sync.
                 let hash = self
                     .chain
                     .add_own_transaction_with(&envelope, sender, WriteBatch::default())
