@@ -712,3 +712,108 @@ async fn standard_queries_and_block_growth() {
     }
     assert!(metrics.contains("kettle_pool_transactions "));
 }
+
+/// `chain.busy_block_gap_ms`: a lone transaction right after a block is sealed at once, while
+/// transactions that arrive together wait for the gap since the previous block and share
+/// blocks.
+#[tokio::test]
+async fn concurrent_transactions_wait_for_the_busy_gap_and_share_blocks() {
+    use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
+    use alloy_eips::eip2718::Encodable2718;
+    use alloy_signer::SignerSync;
+    use std::time::{Duration, Instant};
+
+    const GAP: Duration = Duration::from_secs(3);
+    const USERS: usize = 12;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("kettle.toml");
+    std::fs::write(
+        &config,
+        format!("[chain]\nbusy_block_gap_ms = {}\n", GAP.as_millis()),
+    )
+    .expect("writing the config");
+    let kettle = KettleProcess::start_with(KettleOptions {
+        extra_args: vec!["--config".into(), config.display().to_string()],
+        ..Default::default()
+    });
+    let client = KettleClient::connect(&kettle.rpc_url()).await;
+    let mut rng = TestRng::from_env_or_clock("KETTLE_TEST_SEED");
+    let mut users = Vec::new();
+    for _ in 0..USERS {
+        // Each funding transfer is alone: sealed at once.
+        users.push(client.funded_user(&mut rng).await);
+    }
+    let to = Address::repeat_byte(0xbb);
+
+    // Right after the last funding block: still sealed at once.
+    let started = Instant::now();
+    let hash = client
+        .send_eip1559(
+            &dev_user(),
+            TxKind::Call(to),
+            Bytes::new(),
+            U256::from(1),
+            21_000,
+        )
+        .await
+        .expect("transfer accepted");
+    client.wait_receipt(hash).await;
+    let lone = started.elapsed();
+    assert!(
+        lone < GAP / 2,
+        "a lone transaction waited {lone:?}, as if the busy gap ({GAP:?}) applied"
+    );
+
+    // Transfers from every user at once.
+    let price = client.gas_price().await;
+    let raws: Vec<Vec<u8>> = users
+        .iter()
+        .map(|user| {
+            let tx = TxEip1559 {
+                chain_id: client.chain_id(),
+                nonce: 0,
+                gas_limit: 21_000,
+                max_fee_per_gas: price * 2,
+                max_priority_fee_per_gas: price,
+                to: TxKind::Call(to),
+                value: U256::from(1),
+                access_list: Default::default(),
+                input: Bytes::new(),
+            };
+            let sig = user
+                .sign_hash_sync(&tx.signature_hash())
+                .expect("signing a transfer");
+            TxEnvelope::from(tx.into_signed(sig)).encoded_2718()
+        })
+        .collect();
+    let burst = Instant::now();
+    let mut sends = tokio::task::JoinSet::new();
+    for raw in raws {
+        let client = client.clone();
+        sends.spawn(async move { client.send_raw(&raw).await });
+    }
+    let mut hashes = Vec::new();
+    while let Some(sent) = sends.join_next().await {
+        hashes.push(sent.expect("send task").expect("transfer accepted"));
+    }
+    let mut blocks = std::collections::BTreeSet::new();
+    for hash in &hashes {
+        let receipt = client.wait_receipt(*hash).await;
+        assert!(receipt.status());
+        blocks.insert(receipt.block_number.expect("mined"));
+    }
+    let took = burst.elapsed();
+    assert!(
+        blocks.len() < USERS,
+        "{USERS} transfers sent together went into {} blocks",
+        blocks.len()
+    );
+    // Every burst block but one that caught them all at once starts a gap after the block
+    // before it; back to back, all would be mined within a fraction of it.
+    assert!(
+        took >= GAP * 2 / 3 || blocks.len() == 1,
+        "transfers sent together were mined in {} blocks within {took:?}, less than the busy \
+         gap {GAP:?}",
+        blocks.len()
+    );
+}

@@ -52,7 +52,7 @@ pub struct NodeConfig {
 }
 
 /// `[chain]`
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ChainSection {
     /// A geth-format genesis JSON file; absent: the dev chain (chain id 16813125) with this
@@ -61,11 +61,33 @@ pub struct ChainSection {
     /// Block production: 0 seals a block as soon as transactions are pending (suave-geth
     /// dev's Clique period 0); otherwise at most one block every this many milliseconds.
     pub block_period_ms: u64,
+    /// With `block_period_ms = 0`, under concurrent load: when more than one transaction is
+    /// waiting as the previous block is done, the next block starts this many milliseconds
+    /// after the previous one started, not at once. Each block then carries the
+    /// transactions of this gap instead of those of one block's production time, which
+    /// spreads a block's fixed costs (state root, header, WAL sync) over more of them. A lone
+    /// waiting transaction (one client sending, then waiting for its receipt) is sealed at
+    /// once. 0: blocks back to back.
+    pub busy_block_gap_ms: u64,
     /// Whether a confidential request that writes nothing to the confidential store is
     /// acknowledged only once its `0x50` is synced to disk. Off: once it is written (it
     /// survives a crash of the kettle at once, and power loss once a background sync, every
     /// 100 ms, or the next block has run). Requests with store writes are always synced first.
     pub sync_public_requests: bool,
+}
+
+/// Default of [`ChainSection::busy_block_gap_ms`]: at most 50 blocks a second under load.
+pub const DEFAULT_BUSY_BLOCK_GAP_MS: u64 = 20;
+
+impl Default for ChainSection {
+    fn default() -> Self {
+        Self {
+            genesis: None,
+            block_period_ms: 0,
+            busy_block_gap_ms: DEFAULT_BUSY_BLOCK_GAP_MS,
+            sync_public_requests: false,
+        }
+    }
 }
 
 /// `[rpc]`
@@ -395,7 +417,11 @@ mod tests {
         assert_eq!(cfg.rpc.addr.to_string(), "127.0.0.1:8545");
         assert_eq!(cfg.http.allowed_hosts, vec!["api.example.com".to_string()]);
         assert_eq!(cfg.chain.block_period_ms, 0);
+        assert_eq!(cfg.chain.busy_block_gap_ms, DEFAULT_BUSY_BLOCK_GAP_MS);
         assert!(!cfg.chain.sync_public_requests);
+        let cfg = NodeConfig::from_toml("[chain]\nbusy_block_gap_ms = 0").expect("parses");
+        assert_eq!(cfg.chain.busy_block_gap_ms, 0);
+        assert_eq!(NodeConfig::default().chain.busy_block_gap_ms, 20);
         let cfg = NodeConfig::from_toml("[chain]\nsync_public_requests = true").expect("parses");
         assert!(cfg.chain.sync_public_requests);
     }

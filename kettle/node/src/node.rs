@@ -144,7 +144,10 @@ pub async fn launch(config: NodeConfig) -> Result<NodeHandle, NodeError> {
     if produces {
         tasks.push(tokio::spawn(produce_blocks(
             chain.clone(),
-            Duration::from_millis(config.chain.block_period_ms),
+            BlockPacing {
+                period: Duration::from_millis(config.chain.block_period_ms),
+                busy_gap: Duration::from_millis(config.chain.busy_block_gap_ms),
+            },
             shutdown_rx.clone(),
         )));
     } else {
@@ -260,9 +263,37 @@ impl NodeHandle {
     }
 }
 
+/// When blocks are sealed ([`ChainSection`](crate::config::ChainSection)'s
+/// `block_period_ms` and `busy_block_gap_ms`).
+#[derive(Debug, Clone, Copy)]
+struct BlockPacing {
+    period: Duration,
+    busy_gap: Duration,
+}
+
+impl BlockPacing {
+    /// How long to wait, once transactions are pending, before starting the next block:
+    /// `period` when set; otherwise none for a lone pending transaction or the first block,
+    /// and the rest of `busy_gap` since the previous block started when more are waiting.
+    fn wait(&self, pending: usize, since_last_start: Option<Duration>) -> Duration {
+        if !self.period.is_zero() {
+            return self.period;
+        }
+        match since_last_start {
+            Some(elapsed) if pending > 1 => self.busy_gap.saturating_sub(elapsed),
+            _ => Duration::ZERO,
+        }
+    }
+}
+
 /// Seals blocks: as soon as transactions are pending (period 0, suave-geth dev's Clique
-/// period 0), or at most one block per period.
-async fn produce_blocks(chain: Arc<Chain>, period: Duration, mut shutdown: watch::Receiver<bool>) {
+/// period 0; under concurrent load, spaced by the busy gap), or at most one block per period.
+async fn produce_blocks(
+    chain: Arc<Chain>,
+    pacing: BlockPacing,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut last_start: Option<std::time::Instant> = None;
     loop {
         if chain.pending_count() == 0 {
             tokio::select! {
@@ -270,12 +301,14 @@ async fn produce_blocks(chain: Arc<Chain>, period: Duration, mut shutdown: watch
                 _ = shutdown.changed() => return,
             }
         }
-        if !period.is_zero() {
+        let wait = pacing.wait(chain.pending_count(), last_start.map(|t| t.elapsed()));
+        if !wait.is_zero() {
             tokio::select! {
-                _ = tokio::time::sleep(period) => {}
+                _ = tokio::time::sleep(wait) => {}
                 _ = shutdown.changed() => return,
             }
         }
+        last_start = Some(std::time::Instant::now());
         let c = chain.clone();
         let produced = tokio::task::spawn_blocking(move || {
             let now = std::time::SystemTime::now()
@@ -417,6 +450,35 @@ mod url_tests {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn blocks_are_spaced_only_under_concurrent_load() {
+        let ms = Duration::from_millis;
+        let gap = BlockPacing {
+            period: Duration::ZERO,
+            busy_gap: ms(20),
+        };
+        // The first block, and a lone transaction, are sealed at once.
+        assert_eq!(gap.wait(5, None), Duration::ZERO);
+        assert_eq!(gap.wait(1, Some(ms(1))), Duration::ZERO);
+        // More waiting: the rest of the gap since the previous block started, none once over.
+        assert_eq!(gap.wait(2, Some(ms(5))), ms(15));
+        assert_eq!(gap.wait(40, Some(ms(20))), Duration::ZERO);
+        assert_eq!(gap.wait(40, Some(ms(35))), Duration::ZERO);
+        // Gap 0: back to back.
+        let back_to_back = BlockPacing {
+            busy_gap: Duration::ZERO,
+            ..gap
+        };
+        assert_eq!(back_to_back.wait(40, Some(ms(1))), Duration::ZERO);
+        // A period always waits the period.
+        let period = BlockPacing {
+            period: ms(100),
+            busy_gap: ms(20),
+        };
+        assert_eq!(period.wait(1, None), ms(100));
+        assert_eq!(period.wait(40, Some(ms(1))), ms(100));
+    }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn unsynced_writes_are_synced_in_the_background() {
