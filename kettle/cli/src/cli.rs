@@ -172,7 +172,8 @@ pub struct DevArgs {
     /// Prometheus `/metrics` and `/health` address.
     #[arg(long, default_value = "127.0.0.1:9545", env = "KETTLE_METRICS_ADDR")]
     pub metrics_addr: SocketAddr,
-    /// Seal at most one block per this many milliseconds (0: as soon as transactions wait).
+    /// Seal at most one block per this many milliseconds (0: as soon as transactions wait;
+    /// under concurrent load, at most one per `chain.busy_block_gap_ms`, 20 by default).
     #[arg(long, default_value_t = 0)]
     pub block_period_ms: u64,
     /// Use (or create) this key file instead of the well-known dev kettle key.
