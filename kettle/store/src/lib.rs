@@ -52,9 +52,10 @@
 //! Cost against raw RocksDB with the same options (`benches/store.rs`, 1 KiB values, release,
 //! this machine kind, medians of interleaved rounds): commits of 16 writes keep ~91–96% of
 //! raw `WriteBatch` throughput with synced writes (the production setting) and ~83–85%
-//! unsynced; single-value gets of hot (block-cached) values keep ~78–84% (median ~80%) of raw
-//! gets that name values by the same key strings (without the hand-rolled pre-padded HMAC
-//! that was measured at about one point more; the `hmac` crate is kept). What a get adds is
+//! unsynced; single-value gets of hot (block-cached) values keep ~76–84% of raw gets that
+//! name values by the same key strings (76.6–80.0% in the full `scripts/bench` runs since
+//! round 4: below the 80% target as often as not). A hand-rolled pre-padded HMAC measured at
+//! most about one point more, twice; the `hmac` crate is kept. What a get adds is
 //! the crypto itself: the HMAC of the key (~115 ns) and the AES-GCM open of 1 KiB (~230 ns,
 //! of which ~105 ns is the fixed part: tag and the ~46-byte associated data of a short key), which cost about
 //! 1.4× that between RocksDB lookups (their code and key schedules fall out of L1), ~450 ns
