@@ -10,6 +10,7 @@ use alloy_primitives::{keccak256, Address, Bloom, Bytes, B256, U256};
 use alloy_rlp::{Decodable, Encodable};
 use alloy_signer_local::PrivateKeySigner;
 use kettle_primitives::{FastSigner, SuaveTxEnvelope};
+use kettle_wal::GroupSync;
 use revm::{database_interface::DatabaseRef, primitives::KECCAK_EMPTY};
 use rocksdb::{WriteBatch, WriteOptions, DB};
 use tokio::sync::{broadcast, Notify};
@@ -85,6 +86,10 @@ pub struct Chain {
     sealer: Option<PrivateKeySigner>,
     /// `sealer` as a libsecp256k1 signer: the same signatures as k256, faster.
     fast_sealer: Option<FastSigner>,
+    /// Group commit of the database's WAL, shared with the other writers of the database
+    /// (the confidential store) by [`Chain::with_wal`]: a block's sync covers their waiting
+    /// writes, and theirs cover blocks.
+    wal: Arc<GroupSync>,
 }
 
 impl std::fmt::Debug for Chain {
@@ -140,6 +145,7 @@ impl Chain {
             nodes: Mutex::new(NodeCache::new(NODE_CACHE_CAPACITY)),
             sealer: None,
             fast_sealer: None,
+            wal: Arc::default(),
         };
         chain.reload_pending()?;
         info!(number = head_number, hash = %head_hash, "chain opened");
@@ -153,6 +159,18 @@ impl Chain {
         self.fast_sealer = FastSigner::new(&signer).ok();
         self.sealer = Some(signer);
         self
+    }
+
+    /// Syncs blocks through `wal`, the group commit the other writers of this database use,
+    /// instead of the chain's own.
+    pub fn with_wal(mut self, wal: Arc<GroupSync>) -> Self {
+        self.wal = wal;
+        self
+    }
+
+    /// The group commit blocks are synced through (see [`Chain::with_wal`]).
+    pub fn wal(&self) -> &Arc<GroupSync> {
+        &self.wal
     }
 
     /// Address of the key sealing produced blocks, if any.
@@ -771,7 +789,9 @@ impl Chain {
             receipts,
         });
         drop(produce);
-        self.db.flush_wal(true)?;
+        // The block's write is in the WAL: sync it, unless a sync that started since then (a
+        // store commit's) already covered it.
+        self.wal.sync_through(&self.db, self.wal.written())?;
         let _ = self.blocks.send(block.clone());
         Ok(block)
     }

@@ -696,3 +696,41 @@ fn incremental_state_root_matches_full_recomputation() {
         );
     }
 }
+
+#[test]
+fn a_block_sync_covers_other_writers_of_the_shared_wal() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = db::open_db(dir.path(), &[]).expect("open db");
+    let wal = Arc::new(kettle_wal::GroupSync::default());
+    let chain = Chain::open(
+        db.clone(),
+        ChainSpec::dev(DEV_KETTLE_ADDRESS),
+        PoolLimits::default(),
+    )
+    .expect("open chain")
+    .with_wal(wal.clone());
+    assert!(Arc::ptr_eq(chain.wal(), &wal));
+
+    // Another writer of the database (the confidential store) wrote without syncing and
+    // left its ticket for a later sync.
+    db.put(b"another writer", b"unsynced").expect("put");
+    wal.written();
+    assert!(wal.pending());
+
+    let user = signer(USER_KEY);
+    let to = TxKind::Call(Address::repeat_byte(0x42));
+    chain
+        .add_transaction(&eip1559(&user, 0, to, U256::from(1), vec![]))
+        .expect("admitted");
+    let block = chain
+        .produce_block(1_700_000_000, Address::ZERO)
+        .expect("produce")
+        .expect("a block");
+    assert_eq!(block.transactions.len(), 1);
+    // The block's one sync made the other writer's write durable too: nothing is left for
+    // it (or the node's background task) to sync.
+    assert_eq!(wal.syncs(), 1);
+    assert!(!wal.pending());
+    assert_eq!(wal.sync_all(&db).expect("sync"), 0);
+    assert_eq!(wal.syncs(), 1);
+}

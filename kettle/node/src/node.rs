@@ -65,17 +65,23 @@ pub async fn launch(config: NodeConfig) -> Result<NodeHandle, NodeError> {
         &db_path(&config.datadir),
         kettle_store::layout::column_family_descriptors(&store_cache),
     )?;
+    // One WAL, one group commit: a block's sync covers the store's waiting writes and the
+    // other way round.
+    let wal = Arc::new(kettle_wal::GroupSync::default());
     let store = Arc::new(
         kettle_store::open_in(
             db.clone(),
             &kettle_store::KettleSecret::from_array(keys.store_secret().0),
             kettle_store::StoreOptions::new(config.store_limits())
-                .with_local_kettles(vec![keys.address()]),
+                .with_local_kettles(vec![keys.address()])
+                .with_wal(wal.clone()),
         )
         .map_err(|e| NodeError::Store(e.to_string()))?,
     );
     let chain = Arc::new(
-        Chain::open(db.clone(), spec, config.pool_limits())?.with_sealer(keys.kettle.clone()),
+        Chain::open(db.clone(), spec, config.pool_limits())?
+            .with_sealer(keys.kettle.clone())
+            .with_wal(wal),
     );
 
     let mut net_cfg = config.http.clone();
@@ -489,6 +495,8 @@ mod tests {
         );
         cfg.metrics.addr = None;
         let node = launch(cfg).await.expect("kettle starts");
+        // The chain and the store share one group commit of their one WAL.
+        assert!(Arc::ptr_eq(node.chain().wal(), &node.store().options().wal));
         let store = node.store().clone();
         let before = store.group_syncs();
         store.note_unsynced_write();

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use alloy_primitives::{Address, Bytes};
 use kettle_primitives::{DataId, DataRecord};
+use kettle_wal::GroupSync;
 use rocksdb::{IteratorMode, PrefixRange, ReadOptions, WriteBatch, WriteOptions, DB};
 use suave_precompiles::{ConfidentialStore, StoreError, StoreLimits, StoreWrite, StoreWriteSet};
 use tracing::{debug, field, info, info_span, trace, trace_span};
@@ -19,7 +20,6 @@ use crate::error::{corrupt, db_err, StoreOpenError};
 use crate::layout::*;
 use crate::secret::KettleSecret;
 
-mod group_sync;
 mod sync;
 
 pub use sync::RemoteApply;
@@ -44,6 +44,10 @@ pub struct StoreOptions {
     pub max_name_bytes: usize,
     /// Most bytes (values, keys, record metadata) one commit may carry.
     pub max_commit_bytes: usize,
+    /// The group commit of the database's write-ahead log. The node passes the one the
+    /// chain, which writes to the same database, also uses, so that one sync covers both;
+    /// by default the store has its own.
+    pub wal: Arc<GroupSync>,
 }
 
 impl StoreOptions {
@@ -56,7 +60,14 @@ impl StoreOptions {
             sync_writes: true,
             max_name_bytes: 4096,
             max_commit_bytes: 256 << 20,
+            wal: Arc::default(),
         }
+    }
+
+    /// Sets [`StoreOptions::wal`].
+    pub fn with_wal(mut self, wal: Arc<GroupSync>) -> Self {
+        self.wal = wal;
+        self
     }
 
     /// Sets this kettle's accounts (see [`StoreOptions::local_kettles`]).
@@ -165,8 +176,9 @@ pub struct EncryptedStore {
     records: RecordCache,
     /// The last local commit that is durable (replication ships nothing beyond it).
     local_commits: tokio::sync::watch::Sender<u64>,
-    /// Group commit of [`EncryptedStore::commit_local_with`]'s unsynced writes.
-    group_sync: group_sync::GroupSync,
+    /// Group commit of [`EncryptedStore::commit_local_with`]'s unsynced writes
+    /// ([`StoreOptions::wal`]).
+    group_sync: Arc<GroupSync>,
 }
 
 /// Committed records by id, decrypted. Records never change once committed and are never
@@ -316,6 +328,7 @@ impl EncryptedStore {
             "confidential store opened"
         );
         let hashers = kdf.hashers();
+        let wal = options.wal.clone();
         Ok(Self {
             db,
             path: path.to_path_buf(),
@@ -329,7 +342,7 @@ impl EncryptedStore {
             }),
             records: RecordCache::new(RECORD_CACHE_ENTRIES),
             local_commits: tokio::sync::watch::channel(local_seq).0,
-            group_sync: group_sync::GroupSync::default(),
+            group_sync: wal,
         })
     }
 

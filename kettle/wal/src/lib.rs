@@ -1,20 +1,26 @@
-//! Group commit: one WAL fsync for every commit written while the previous fsync ran.
+//! Group commit of a RocksDB write-ahead log (WAL), shared by every writer of one database.
 //!
-//! A commit whose batch was written without syncing takes a ticket right after its write
-//! (under the commit lock, so tickets follow the order of the writes in the WAL), releases
-//! the lock and then waits for a sync that covers its ticket. Only one sync runs at a time;
-//! commits that queue behind it find their ticket already covered, or share the next one.
-//! Because RocksDB's WAL is a single append-only log, syncing it makes every earlier write
-//! durable, including writes of commits that have not asked for their sync yet.
+//! The kettle's chain and its confidential store write to one RocksDB database, so one WAL.
+//! A writer writes its batch without syncing, takes a ticket right after the write, and then
+//! either waits for a sync that covers its ticket ([`GroupSync::sync_through`]) or leaves the
+//! ticket for a later sync to cover ([`GroupSync::sync_all`], the node's background sync).
+//! Only one sync runs at a time; writers that queue behind it find their ticket already
+//! covered, or share the next one. Because the WAL is a single append-only log, syncing it
+//! makes every earlier write durable, whoever wrote it: a block's sync covers the store's
+//! waiting writes and the other way round, and neither side syncs again for the other.
+//!
+//! Correctness needs only that a ticket is taken after its batch is written: a sync reads the
+//! last ticket before it calls RocksDB, so every ticket it records as durable has its batch
+//! in the WAL already. Writers need not take tickets in the order of their writes.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use rocksdb::DB;
 
-/// Tickets of written commits and the highest one known durable.
+/// Tickets of written batches and the highest one known durable.
 #[derive(Debug, Default)]
-pub(crate) struct GroupSync {
+pub struct GroupSync {
     /// Tickets handed out: every ticket up to this one has its batch in the WAL.
     written: AtomicU64,
     /// Every ticket up to this one is durable. Held while a sync runs.
@@ -24,33 +30,32 @@ pub(crate) struct GroupSync {
 }
 
 impl GroupSync {
-    /// A ticket for a batch that has just been written (call under the commit lock, after
-    /// the write).
-    pub(crate) fn written(&self) -> u64 {
+    /// A ticket for a batch that has just been written (call after the write).
+    pub fn written(&self) -> u64 {
         self.written.fetch_add(1, Ordering::AcqRel) + 1
     }
 
     /// Whether some ticket handed out is not yet durable.
-    pub(crate) fn pending(&self) -> bool {
+    pub fn pending(&self) -> bool {
         let synced = *self.synced.lock().unwrap_or_else(|p| p.into_inner());
         self.written.load(Ordering::Acquire) > synced
     }
 
     /// Makes every ticket handed out so far durable (syncs unless none is pending); returns
     /// how many tickets the sync covered.
-    pub(crate) fn sync_all(&self, db: &DB) -> Result<u64, rocksdb::Error> {
+    pub fn sync_all(&self, db: &DB) -> Result<u64, rocksdb::Error> {
         self.sync_through(db, self.written.load(Ordering::Acquire))
     }
 
     /// How many WAL syncs have run.
-    pub(crate) fn syncs(&self) -> u64 {
+    pub fn syncs(&self) -> u64 {
         self.syncs.load(Ordering::Relaxed)
     }
 
     /// Returns once the batch of `ticket` is durable: syncs the WAL unless a sync that
     /// started after that batch was written already did. Returns how many tickets the sync
     /// it ran covered (0 if it did not have to sync), for tracing.
-    pub(crate) fn sync_through(&self, db: &DB, ticket: u64) -> Result<u64, rocksdb::Error> {
+    pub fn sync_through(&self, db: &DB, ticket: u64) -> Result<u64, rocksdb::Error> {
         let mut synced = self.synced.lock().unwrap_or_else(|p| p.into_inner());
         if *synced >= ticket {
             return Ok(0);
