@@ -265,7 +265,7 @@ impl KettleClient {
             .rpc("eth_maxPriorityFeePerGas", ())
             .await
             .unwrap_or_else(|e| panic!("eth_maxPriorityFeePerGas: {e}"));
-        let mut tx = TxEip1559 {
+        let tx = TxEip1559 {
             chain_id: self.chain_id,
             nonce: self.pending_nonce(signer.address()).await,
             gas_limit,
@@ -276,10 +276,7 @@ impl KettleClient {
             access_list: Default::default(),
             input,
         };
-        let signature = signer
-            .sign_hash_sync(&tx.signature_hash())
-            .expect("signing an EIP-1559 transaction");
-        let envelope = TxEnvelope::from(std::mem::take(&mut tx).into_signed(signature));
+        let envelope = signed_eip1559(signer, tx);
         self.send_raw(&envelope.encoded_2718()).await
     }
 
@@ -554,6 +551,15 @@ where
             "{what} got no answer within {RPC_TIMEOUT:?}"
         ))),
     }
+}
+
+/// `tx` signed by `signer`: `encoded_2718()` gives what `eth_sendRawTransaction` takes, and
+/// `tx_hash()` its hash.
+pub fn signed_eip1559(signer: &PrivateKeySigner, tx: TxEip1559) -> TxEnvelope {
+    let signature = signer
+        .sign_hash_sync(&tx.signature_hash())
+        .expect("signing an EIP-1559 transaction");
+    TxEnvelope::from(tx.into_signed(signature))
 }
 
 /// Creation bytecode of the artifact `name` of [`kettle_contracts::ARTIFACTS`].

@@ -82,8 +82,8 @@ pub use bundle_endpoint::{
     verify_flashbots_signature, BundleCall, BundleEndpoint, SIGNATURE_HEADER,
 };
 pub use client::{
-    artifact_bytecode, decode_logs, KettleClient, RpcFailure, Signing, DEFAULT_REQUEST_GAS,
-    RECEIPT_TIMEOUT, RPC_TIMEOUT,
+    artifact_bytecode, decode_logs, signed_eip1559, KettleClient, RpcFailure, Signing,
+    DEFAULT_REQUEST_GAS, RECEIPT_TIMEOUT, RPC_TIMEOUT,
 };
 pub use cluster::{
     gossip_dropped, gossip_peers, metrics_dropped, store_cursor, store_seq, Cluster,

@@ -9,10 +9,9 @@
 //!
 //! Needs `tests/l1/node_modules` (`scripts/test` runs `npm ci` there) and the `kettle` binary.
 
-use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
+use alloy_consensus::TxEip1559;
 use alloy_eips::eip2718::Encodable2718;
 use alloy_primitives::{hex, Address, Bytes, TxKind, B256, U256};
-use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
 use kettle_contracts::builder::{
@@ -55,8 +54,7 @@ fn l1_tx(key: &PrivateKeySigner, nonce: u64, to: TxKind, value: U256, input: Byt
         input,
         access_list: Default::default(),
     };
-    let sig = key.sign_hash_sync(&tx.signature_hash()).expect("signing");
-    TxEnvelope::from(tx.into_signed(sig)).encoded_2718().into()
+    kettle_tests::signed_eip1559(key, tx).encoded_2718().into()
 }
 
 fn bundle_json(txs: &[&Bytes], reverting: &[B256]) -> Vec<u8> {

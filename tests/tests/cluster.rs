@@ -20,10 +20,9 @@ use std::{
     time::Duration,
 };
 
-use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
+use alloy_consensus::TxEip1559;
 use alloy_eips::eip2718::Encodable2718;
 use alloy_primitives::{keccak256, Address, Bytes, FixedBytes, TxKind, B256, U256};
-use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
 use kettle_contracts::cluster_store::ClusterStore;
@@ -555,10 +554,7 @@ async fn forged_gossip_is_dropped() {
         access_list: Default::default(),
         input: Bytes::new(),
     };
-    let signature = user
-        .sign_hash_sync(&tx.signature_hash())
-        .expect("signing the transaction");
-    let envelope = TxEnvelope::from(tx.into_signed(signature));
+    let envelope = kettle_tests::signed_eip1559(&user, tx);
     let tx_hash = *envelope.tx_hash();
     let raw = Bytes::from(envelope.encoded_2718());
 

@@ -48,10 +48,9 @@ use std::{
     time::{Duration, Instant},
 };
 
-use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
+use alloy_consensus::TxEip1559;
 use alloy_eips::eip2718::Encodable2718;
 use alloy_primitives::{Address, Bytes, FixedBytes, TxKind, B256, U256};
-use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::{SolCall, SolEvent};
 use kettle_contracts::{crash_store::CrashStore, storage_writer::Box as BoxContract};
@@ -251,12 +250,8 @@ fn sign_plain(
         access_list: Default::default(),
         input,
     };
-    let signature = signer
-        .sign_hash_sync(&tx.signature_hash())
-        .expect("signing an EIP-1559 transaction");
-    let signed = tx.into_signed(signature);
-    let hash = *signed.hash();
-    (hash, TxEnvelope::from(signed).encoded_2718())
+    let envelope = kettle_tests::signed_eip1559(signer, tx);
+    (*envelope.tx_hash(), envelope.encoded_2718())
 }
 
 /// Sends `plan.ops` one at a time from `plan.first_nonce` until one fails, counting

@@ -718,9 +718,8 @@ async fn standard_queries_and_block_growth() {
 /// blocks.
 #[tokio::test]
 async fn concurrent_transactions_wait_for_the_busy_gap_and_share_blocks() {
-    use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
+    use alloy_consensus::TxEip1559;
     use alloy_eips::eip2718::Encodable2718;
-    use alloy_signer::SignerSync;
     use std::time::{Duration, Instant};
 
     const GAP: Duration = Duration::from_secs(3);
@@ -780,10 +779,7 @@ async fn concurrent_transactions_wait_for_the_busy_gap_and_share_blocks() {
                 access_list: Default::default(),
                 input: Bytes::new(),
             };
-            let sig = user
-                .sign_hash_sync(&tx.signature_hash())
-                .expect("signing a transfer");
-            TxEnvelope::from(tx.into_signed(sig)).encoded_2718()
+            kettle_tests::signed_eip1559(user, tx).encoded_2718()
         })
         .collect();
     let burst = Instant::now();

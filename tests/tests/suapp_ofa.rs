@@ -11,11 +11,10 @@
 //! - neither raw L1 transaction ever appears in a block, transaction, receipt or the kettle's
 //!   log.
 
-use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
+use alloy_consensus::{TxEip1559, TxEnvelope};
 use alloy_eips::eip2718::Encodable2718;
 use alloy_network::ReceiptResponse;
 use alloy_primitives::{hex, keccak256, Address, Bytes, FixedBytes, TxKind, U256};
-use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
 use kettle_contracts::ofa::Ofa::{self, HintEvent, MatchEvent};
@@ -46,8 +45,7 @@ fn l1_tx(key: &PrivateKeySigner, nonce: u64, to: Address, input: Bytes) -> Bytes
         input,
         access_list: Default::default(),
     };
-    let sig = key.sign_hash_sync(&tx.signature_hash()).expect("signing");
-    TxEnvelope::from(tx.into_signed(sig)).encoded_2718().into()
+    kettle_tests::signed_eip1559(key, tx).encoded_2718().into()
 }
 
 fn hex0x(bytes: &[u8]) -> String {
