@@ -30,6 +30,7 @@ use crate::{
 };
 
 mod import;
+mod migrate;
 
 pub use import::ImportOutcome;
 
@@ -128,7 +129,7 @@ impl Chain {
         let head = read_header(&db, head_number)?
             .ok_or_else(|| ChainError::corrupt("headers", format!("head {head_number} missing")))?;
         let head_hash = head.hash_slow();
-        ensure_tries(&db, head.state_root)?;
+        migrate::ensure_tries(&db, head.state_root)?;
 
         let (blocks, _) = broadcast::channel(BLOCK_CHANNEL_CAPACITY);
         let chain = Self {
@@ -1032,75 +1033,6 @@ fn compute_state_root(
         accounts: updated,
         tries,
     })
-}
-
-/// Makes sure the stored tries hold the state whose root is `state_root` (the head's),
-/// building them from the plain state if not: on a new database, and once on a database from
-/// before tries were stored.
-fn ensure_tries(db: &DB, state_root: B256) -> Result<(), ChainError> {
-    let cf = db::cf(db, CF_TRIE)?;
-    if state_root == EMPTY_ROOT_HASH {
-        return Ok(());
-    }
-    let root_key = trie::node_key(&B256::ZERO, &alloy_trie::Nibbles::new());
-    if let Some(node) = db.get_cf(cf, &root_key)? {
-        if keccak256(&node) == state_root {
-            return Ok(());
-        }
-    }
-    let started = std::time::Instant::now();
-    let mut batch = WriteBatch::default();
-    let (start, end) = trie::all_range();
-    batch.delete_range_cf(cf, start, end);
-    let view = StateView::new(db, 0);
-    let mut leaves = Vec::new();
-    let mut storage_tries = 0usize;
-    for (hashed, account) in view.accounts()? {
-        if account.storage_root != EMPTY_ROOT_HASH {
-            let slots = view.storage_entries(&hashed)?;
-            let built = trie::build(
-                &hashed,
-                slots.into_iter().map(|(k, v)| (k, alloy_rlp::encode(v))),
-            )?;
-            if built.root != account.storage_root {
-                return Err(ChainError::corrupt(
-                    "storage",
-                    format!(
-                        "storage of account {} hashes to {}, but the account says {}",
-                        account.address, built.root, account.storage_root
-                    ),
-                ));
-            }
-            for (k, v) in built.puts {
-                batch.put_cf(cf, k, v);
-            }
-            storage_tries += 1;
-        }
-        leaves.push((hashed, alloy_rlp::encode(account.trie_account())));
-    }
-    drop(view);
-    let accounts = leaves.len();
-    let built = trie::build(&B256::ZERO, leaves)?;
-    if built.root != state_root {
-        return Err(ChainError::corrupt(
-            "accounts",
-            format!(
-                "the stored state hashes to {}, but the head's state root is {state_root}",
-                built.root
-            ),
-        ));
-    }
-    for (k, v) in built.puts {
-        batch.put_cf(cf, k, v);
-    }
-    db.write_opt(batch, &durable())?;
-    info!(
-        accounts,
-        storage_tries,
-        ms = started.elapsed().as_millis() as u64,
-        "built the state tries"
-    );
-    Ok(())
 }
 
 /// Adds the state changes of a block to `batch`.
