@@ -15,6 +15,8 @@ pub mod pool;
 pub mod seal;
 pub mod spec;
 pub mod state;
+#[cfg(test)]
+pub(crate) mod test_support;
 pub(crate) mod trie;
 pub mod types;
 pub mod wire;

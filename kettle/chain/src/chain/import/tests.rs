@@ -1,63 +1,21 @@
 //! A producer and a follower on two RocksDBs: blocks sealed by one are imported by the other
 //! after re-execution; forged, tampered or out-of-order blocks are refused without a write.
 
-use alloy_consensus::{Header, SignableTransaction, TxEip1559, TxEnvelope};
+use alloy_consensus::Header;
 use alloy_primitives::{address, hex, Bytes, TxKind};
-use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
-use kettle_primitives::DEV_KETTLE_ADDRESS;
 
 use super::*;
 use crate::{
     db::{self, CF_PENDING},
     seal::seal_header,
-    ChainSpec, PoolLimits, SealError, StoredTx,
+    test_support::{eip1559, key, open, KETTLE_KEY, STORE_INITCODE, USER_KEY},
+    SealError, StoredTx,
 };
 
-const USER_KEY: &str = "91ab9a7e53c220e6210460b65a7a3bb2ca181412a8a7b43ff336b3df1737ce12";
-const KETTLE_KEY: &str = "6c45335a22461ccdb978b78ab61b238bad2fae4544fb55c14eb096c875ccfc52";
-/// Initcode deploying `PUSH1 0 CALLDATALOAD PUSH1 0 SSTORE STOP` (stores word 0 of calldata
-/// in slot 0).
-const STORE_INITCODE: &str = "6007600c60003960076000f360003560005500";
 const TO: Address = address!("0x00000000000000000000000000000000000000aa");
 const COINBASE: Address = address!("0x00000000000000000000000000000000000000be");
 const MAX_WIRE: usize = 1 << 20;
-
-fn key(hex_key: &str) -> PrivateKeySigner {
-    hex_key.parse().expect("key")
-}
-
-fn open(dir: &std::path::Path) -> Chain {
-    let db = db::open_db(dir, &[]).expect("open db");
-    Chain::open(
-        db,
-        ChainSpec::dev(DEV_KETTLE_ADDRESS),
-        PoolLimits::default(),
-    )
-    .expect("open chain")
-}
-
-fn eip1559(
-    key: &PrivateKeySigner,
-    nonce: u64,
-    to: TxKind,
-    value: u64,
-    input: Vec<u8>,
-) -> SuaveTxEnvelope {
-    let tx = TxEip1559 {
-        chain_id: 16_813_125,
-        nonce,
-        gas_limit: 200_000,
-        max_fee_per_gas: 2_000_000_000,
-        max_priority_fee_per_gas: 7,
-        to,
-        value: U256::from(value),
-        input: input.into(),
-        access_list: Default::default(),
-    };
-    let sig = key.sign_hash_sync(&tx.signature_hash()).expect("sign");
-    SuaveTxEnvelope::Ethereum(TxEnvelope::from(tx.into_signed(sig)))
-}
 
 fn produce(chain: &Chain, timestamp: u64) -> Arc<SealedBlock> {
     chain

@@ -1,36 +1,9 @@
 //! The trie migration on a real RocksDB: cut into many writes, cut short and run again.
 
-use std::sync::Arc;
-
-use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
 use alloy_primitives::{hex, Address, TxKind, U256};
-use alloy_signer::SignerSync;
-use alloy_signer_local::PrivateKeySigner;
-use kettle_primitives::{SuaveTxEnvelope, DEV_KETTLE_ADDRESS};
 
 use super::*;
-use crate::{Chain, ChainSpec, PoolLimits};
-
-const USER_KEY: &str = "91ab9a7e53c220e6210460b65a7a3bb2ca181412a8a7b43ff336b3df1737ce12";
-/// Initcode deploying `PUSH1 0 CALLDATALOAD PUSH1 0 SSTORE STOP` (stores word 0 of calldata
-/// in slot 0).
-const STORE_INITCODE: &str = "6007600c60003960076000f360003560005500";
-
-fn transaction(key: &PrivateKeySigner, nonce: u64, to: TxKind, input: Vec<u8>) -> SuaveTxEnvelope {
-    let tx = TxEip1559 {
-        chain_id: 16_813_125,
-        nonce,
-        gas_limit: 200_000,
-        max_fee_per_gas: 2_000_000_000,
-        max_priority_fee_per_gas: 1,
-        to,
-        value: U256::from(1),
-        input: input.into(),
-        access_list: Default::default(),
-    };
-    let sig = key.sign_hash_sync(&tx.signature_hash()).expect("sign");
-    SuaveTxEnvelope::Ethereum(TxEnvelope::from(tx.into_signed(sig)))
-}
+use crate::test_support::{eip1559, key, open, STORE_INITCODE, USER_KEY};
 
 /// A stored trie node: key and encoding.
 type Node = (Box<[u8]>, Box<[u8]>);
@@ -52,21 +25,16 @@ fn drop_all_nodes(db: &DB) {
 #[test]
 fn migration_in_many_writes_cut_short_then_run_again_builds_the_same_tries() {
     let dir = tempfile::tempdir().expect("tmp");
-    let db = db::open_db(dir.path(), &[]).expect("open db");
-    let chain = Chain::open(
-        db.clone(),
-        ChainSpec::dev(DEV_KETTLE_ADDRESS),
-        PoolLimits::default(),
-    )
-    .expect("open chain");
+    let chain = open(dir.path());
+    let db = chain.db().clone();
     // A state with storage tries (three contracts with a slot each) and 30 more accounts.
-    let user: PrivateKeySigner = USER_KEY.parse().expect("key");
+    let user = key(USER_KEY);
     let mut nonce = 0;
     let mut contracts = Vec::new();
     for _ in 0..3 {
         let init = hex::decode(STORE_INITCODE).expect("hex");
         chain
-            .add_transaction(&transaction(&user, nonce, TxKind::Create, init))
+            .add_transaction(&eip1559(&user, nonce, TxKind::Create, 0, init))
             .expect("deploy");
         contracts.push(user.address().create(nonce));
         nonce += 1;
@@ -75,14 +43,14 @@ fn migration_in_many_writes_cut_short_then_run_again_builds_the_same_tries() {
     for (i, contract) in contracts.iter().enumerate() {
         let word = U256::from(1000 + i).to_be_bytes::<32>().to_vec();
         chain
-            .add_transaction(&transaction(&user, nonce, TxKind::Call(*contract), word))
+            .add_transaction(&eip1559(&user, nonce, TxKind::Call(*contract), 0, word))
             .expect("store");
         nonce += 1;
     }
     for i in 0..30u8 {
         let to = TxKind::Call(Address::repeat_byte(i + 1));
         chain
-            .add_transaction(&transaction(&user, nonce, to, vec![]))
+            .add_transaction(&eip1559(&user, nonce, to, 1, vec![]))
             .expect("transfer");
         nonce += 1;
     }
@@ -133,17 +101,14 @@ fn migration_in_many_writes_cut_short_then_run_again_builds_the_same_tries() {
     ensure_tries_with(&db, root, 1, |_| panic!("nothing to rebuild")).expect("no-op");
 
     // The chain opens on the rebuilt tries and keeps producing.
-    let chain = Chain::open(
-        Arc::clone(&db),
-        ChainSpec::dev(DEV_KETTLE_ADDRESS),
-        PoolLimits::default(),
-    )
-    .expect("reopen");
+    drop(db);
+    let chain = open(dir.path());
     chain
-        .add_transaction(&transaction(
+        .add_transaction(&eip1559(
             &user,
             nonce,
             TxKind::Call(contracts[0]),
+            0,
             vec![7; 32],
         ))
         .expect("store");
