@@ -176,9 +176,6 @@ pub struct EncryptedStore {
     records: RecordCache,
     /// The last local commit that is durable (replication ships nothing beyond it).
     local_commits: tokio::sync::watch::Sender<u64>,
-    /// Group commit of [`EncryptedStore::commit_local_with`]'s unsynced writes
-    /// ([`StoreOptions::wal`]).
-    group_sync: Arc<GroupSync>,
 }
 
 /// Committed records by id, decrypted. Records never change once committed and are never
@@ -328,7 +325,6 @@ impl EncryptedStore {
             "confidential store opened"
         );
         let hashers = kdf.hashers();
-        let wal = options.wal.clone();
         Ok(Self {
             db,
             path: path.to_path_buf(),
@@ -342,7 +338,6 @@ impl EncryptedStore {
             }),
             records: RecordCache::new(RECORD_CACHE_ENTRIES),
             local_commits: tokio::sync::watch::channel(local_seq).0,
-            group_sync: wal,
         })
     }
 
@@ -465,20 +460,20 @@ impl EncryptedStore {
     /// How many WAL syncs the group commit of [`EncryptedStore::commit_local_with`] has run
     /// since the store was opened: each one made every commit written before it durable.
     pub fn group_syncs(&self) -> u64 {
-        self.group_sync.syncs()
+        self.options.wal.syncs()
     }
 
     /// Notes that the caller has just written a batch to the shared database without syncing
     /// it and without waiting for a sync (the node's `0x50` of a request that wrote nothing
     /// to the store): the next [`EncryptedStore::sync_written`] makes it durable.
     pub fn note_unsynced_write(&self) {
-        self.group_sync.written();
+        self.options.wal.written();
     }
 
     /// Whether a write noted with [`EncryptedStore::note_unsynced_write`], or a group commit,
     /// is not yet durable.
     pub fn unsynced_writes(&self) -> bool {
-        self.options.sync_writes && self.group_sync.pending()
+        self.options.sync_writes && self.options.wal.pending()
     }
 
     /// Syncs the WAL if a noted write or a group commit is not yet durable (nothing when the
@@ -489,7 +484,7 @@ impl EncryptedStore {
         if !self.options.sync_writes {
             return Ok(0);
         }
-        self.group_sync.sync_all(&self.db).map_err(|e| {
+        self.options.wal.sync_all(&self.db).map_err(|e| {
             StoreError::Backend(format!(
                 "syncing the WAL failed, so recent writes may not survive a power loss: {e}"
             ))
@@ -911,7 +906,7 @@ impl EncryptedStore {
         if ws.is_empty() && expect.is_none() {
             let finished = finish(WriteBatch::default()).map_err(CommitWithError::Inner)?;
             if group_sync {
-                self.sync_group(self.group_sync.written(), None)?;
+                self.sync_group(self.options.wal.written(), None)?;
             }
             return Ok(Committed::Done(None, finished));
         }
@@ -1064,7 +1059,7 @@ impl EncryptedStore {
             batch.put_cf(meta_cf, META_INDEX_SEQ, next_index_seq.to_be_bytes());
         }
         let finished = finish(batch).map_err(CommitWithError::Inner)?;
-        let ticket = group_sync.then(|| self.group_sync.written());
+        let ticket = group_sync.then(|| self.options.wal.written());
         state.next_index_seq = next_index_seq;
         state.origin_seqs.insert(origin, seq);
         drop(state);
@@ -1103,7 +1098,8 @@ impl EncryptedStore {
             return Ok(());
         }
         let covered = self
-            .group_sync
+            .options
+            .wal
             .sync_through(&self.db, ticket)
             .map_err(|e| {
                 StoreError::Backend(format!(
