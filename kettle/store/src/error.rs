@@ -20,12 +20,14 @@ pub enum StoreOpenError {
     #[error("wrong kettle secret: the store's key-check value does not authenticate")]
     WrongSecret,
     /// The data directory holds a store in an on-disk format this build does not read.
-    #[error("unsupported confidential store format {found} (this build reads {supported})")]
+    #[error("unsupported confidential store format {found} (this build reads formats {oldest} to {newest})")]
     UnsupportedFormat {
         /// Format number found in `store_meta`.
         found: u32,
-        /// Format number this build writes and reads.
-        supported: u32,
+        /// Oldest format this build reads (and keeps writing in).
+        oldest: u32,
+        /// Format this build gives new stores.
+        newest: u32,
     },
     /// The store's metadata is missing or malformed.
     #[error("confidential store is corrupt: {0}")]

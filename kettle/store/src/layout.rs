@@ -8,7 +8,7 @@
 //! | | `epoch/` ‖ epoch u32 BE | 32 random bytes, seed of that epoch's AEAD key (plain) |
 //! | | `index_seq` | next index sequence number, u64 BE (plain) |
 //! | `store_records` | record id (16) | sealed record metadata, AAD = `record` tag ‖ id |
-//! | `store_values` | record id (16) ‖ HMAC(id ‖ key)\[..16\] | sealed value, AAD = `value` tag ‖ id ‖ key |
+//! | `store_values` | record id (16) ‖ CMAC(id ‖ key) (format 1: HMAC(id ‖ key)\[..16\]) | sealed value, AAD = `value` tag ‖ id ‖ key |
 //! | `store_index` | HMAC(cond ‖ namespace)\[..16\] ‖ index seq u64 BE | record id (16, plain) |
 //! | `store_log` | origin (20) ‖ commit seq u64 BE | sealed commit manifest, AAD = `log` tag ‖ origin ‖ seq |
 //!
@@ -38,8 +38,12 @@ pub const CF_LOG: &str = "store_log";
 /// include these (with [`column_family_options`]) and must not write to them.
 pub const COLUMN_FAMILIES: [&str; 5] = [CF_META, CF_RECORDS, CF_VALUES, CF_INDEX, CF_LOG];
 
-/// Current on-disk format number (`store_meta`/`format`).
-pub const FORMAT_VERSION: u32 = 1;
+/// On-disk format number new stores get (`store_meta`/`format`). Format 2 names values with
+/// AES-256-CMAC instead of format 1's HMAC-SHA256; nothing else differs.
+pub const FORMAT_VERSION: u32 = 2;
+/// Oldest on-disk format this build still opens (and keeps writing in: value names cannot
+/// be re-derived without the key strings they hide, so a store keeps its format).
+pub const OLDEST_FORMAT_VERSION: u32 = 1;
 
 pub(crate) const META_FORMAT: &[u8] = b"format";
 pub(crate) const META_KDF_SALT: &[u8] = b"kdf_salt";

@@ -14,7 +14,8 @@ use tracing::{debug, field, info, info_span, trace, trace_span};
 
 use crate::codec::{self, CommitManifest, LoggedWrite};
 use crate::crypto::{
-    self, Binding, Hashers, Kdf, Sealer, EPOCH_SEED_LEN, INDEX_TAG_LEN, KDF_SALT_LEN, VALUE_TAG_LEN,
+    self, Binding, Hashers, Kdf, Sealer, ValueNames, EPOCH_SEED_LEN, INDEX_TAG_LEN, KDF_SALT_LEN,
+    VALUE_TAG_LEN,
 };
 use crate::error::{corrupt, db_err, StoreOpenError};
 use crate::layout::*;
@@ -240,23 +241,34 @@ impl EncryptedStore {
         secret: &KettleSecret,
         options: StoreOptions,
     ) -> Result<Self, StoreOpenError> {
-        let span = info_span!("store_open", path = %path.display(), epoch = field::Empty);
+        let span = info_span!(
+            "store_open",
+            path = %path.display(),
+            format = field::Empty,
+            epoch = field::Empty
+        );
         let _guard = span.enter();
         let meta = cf(&db, CF_META).map_err(|e| StoreOpenError::Corrupt(e.to_string()))?;
 
-        match db.get_cf(meta, META_FORMAT)? {
-            None => initialize(&db, secret)?,
-            Some(v) => {
-                let found =
-                    be_u32(&v).ok_or_else(|| StoreOpenError::Corrupt("format marker".into()))?;
-                if found != FORMAT_VERSION {
-                    return Err(StoreOpenError::UnsupportedFormat {
-                        found,
-                        supported: FORMAT_VERSION,
-                    });
-                }
+        let format = match db.get_cf(meta, META_FORMAT)? {
+            None => {
+                initialize(&db, secret)?;
+                FORMAT_VERSION
             }
-        }
+            Some(v) => be_u32(&v).ok_or_else(|| StoreOpenError::Corrupt("format marker".into()))?,
+        };
+        let value_names = match format {
+            1 => ValueNames::HmacSha256,
+            2 => ValueNames::AesCmac,
+            found => {
+                return Err(StoreOpenError::UnsupportedFormat {
+                    found,
+                    oldest: OLDEST_FORMAT_VERSION,
+                    newest: FORMAT_VERSION,
+                })
+            }
+        };
+        span.record("format", format);
 
         let salt = db
             .get_cf(meta, META_KDF_SALT)?
@@ -324,7 +336,7 @@ impl EncryptedStore {
             origins = origin_seqs.len(),
             "confidential store opened"
         );
-        let hashers = kdf.hashers();
+        let hashers = kdf.hashers(value_names);
         Ok(Self {
             db,
             path: path.to_path_buf(),
@@ -1344,6 +1356,63 @@ mod tests {
         assert_eq!(&raw_get(&s, CF_VALUES, &k2)[1..5], &1u32.to_be_bytes());
     }
 
+    /// The value keys on disk of `s`, named by `names` under `s`'s own salt.
+    fn value_key_as(s: &EncryptedStore, names: ValueNames, id: &DataId, key: &str) -> Vec<u8> {
+        let salt = raw_get(s, CF_META, META_KDF_SALT);
+        let tag = Kdf::new(&salt, &secret()).hashers(names).value_tag(id, key);
+        value_key(id, &tag).to_vec()
+    }
+
+    #[test]
+    fn new_stores_name_values_with_cmac_and_format_1_stores_keep_hmac() {
+        let r = rec(1);
+        let ws = |v: &'static [u8]| StoreWriteSet {
+            records: vec![r.clone()],
+            writes: vec![w(r.id, "k", v)],
+        };
+
+        // A new store: format 2, CMAC names.
+        let dir = tempfile::tempdir().unwrap();
+        let s = open(dir.path());
+        assert_eq!(raw_get(&s, CF_META, META_FORMAT), 2u32.to_be_bytes());
+        s.commit_local(&ws(b"v2")).unwrap();
+        let cmac_key = value_key_as(&s, ValueNames::AesCmac, &r.id, "k");
+        let hmac_key = value_key_as(&s, ValueNames::HmacSha256, &r.id, "k");
+        assert_ne!(cmac_key, hmac_key);
+        let values = cf(&s.db, CF_VALUES).unwrap();
+        assert!(s.db.get_cf(values, &cmac_key).unwrap().is_some());
+        assert!(s.db.get_cf(values, &hmac_key).unwrap().is_none());
+
+        // A format-1 store (what builds before format 2 made): HMAC names, before and after
+        // a reopen, and it stays format 1.
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let s = open(dir.path());
+            raw_put(&s, CF_META, META_FORMAT, &1u32.to_be_bytes());
+        }
+        {
+            let s = open(dir.path());
+            s.commit_local(&ws(b"v1")).unwrap();
+            let values = cf(&s.db, CF_VALUES).unwrap();
+            let hmac_key = value_key_as(&s, ValueNames::HmacSha256, &r.id, "k");
+            assert!(s.db.get_cf(values, &hmac_key).unwrap().is_some());
+            let cmac_key = value_key_as(&s, ValueNames::AesCmac, &r.id, "k");
+            assert!(s.db.get_cf(values, &cmac_key).unwrap().is_none());
+        }
+        let s = open(dir.path());
+        assert_eq!(raw_get(&s, CF_META, META_FORMAT), 1u32.to_be_bytes());
+        assert_eq!(
+            s.value(&r.id, "k").unwrap(),
+            Some(Bytes::from_static(b"v1"))
+        );
+        s.store(r.id, "k", Bytes::from_static(b"again"), APP)
+            .unwrap();
+        assert_eq!(
+            s.value(&r.id, "k").unwrap(),
+            Some(Bytes::from_static(b"again"))
+        );
+    }
+
     #[test]
     fn ciphertexts_swapped_between_records_or_keys_fail_to_open() {
         let dir = tempfile::tempdir().unwrap();
@@ -1448,7 +1517,8 @@ mod tests {
             err,
             StoreOpenError::UnsupportedFormat {
                 found: 7,
-                supported: 1
+                oldest: 1,
+                newest: 2
             }
         ));
 
