@@ -719,8 +719,15 @@ impl EncryptedStore {
                 None => report
                     .problems
                     .push(format!("value of {id} written by no logged commit")),
-                Some((id, key)) => {
-                    if self.sealer.open(Binding::Value(&id, &key), &v).is_err() {
+                Some((id, key_string)) => {
+                    let mut name = [0u8; VALUE_TAG_LEN];
+                    name.copy_from_slice(&key[16..]);
+                    let binding = Binding::Value {
+                        id: &id,
+                        key: &key_string,
+                        name: &name,
+                    };
+                    if self.sealer.open(binding, &v).is_err() {
                         report
                             .problems
                             .push(format!("value of {id} does not authenticate"));
@@ -772,13 +779,24 @@ impl EncryptedStore {
 
     fn load_value(&self, id: &DataId, key: &str) -> Result<Option<Bytes>, StoreError> {
         let values = cf(&self.db, CF_VALUES)?;
-        let k = value_key(id, &self.hashers.value_tag(id, key));
-        match self.db.get_pinned_cf(values, k).map_err(db_err)? {
+        let name = self.hashers.value_tag(id, key);
+        match self
+            .db
+            .get_pinned_cf(values, value_key(id, &name))
+            .map_err(db_err)?
+        {
             None => Ok(None),
             Some(sealed) => {
                 let plain = self
                     .sealer
-                    .open(Binding::Value(id, key), &sealed)
+                    .open(
+                        Binding::Value {
+                            id,
+                            key,
+                            name: &name,
+                        },
+                        &sealed,
+                    )
                     .map_err(|_| {
                         corrupt(format!("a value of record {id} does not authenticate"))
                     })?;
@@ -996,10 +1014,15 @@ impl EncryptedStore {
         let mut sealed_values = Vec::with_capacity(last.len());
         let mut logged = Vec::with_capacity(last.len());
         for w in effective {
-            let key = value_key(&w.id, &self.hashers.value_tag(&w.id, &w.key));
+            let name = self.hashers.value_tag(&w.id, &w.key);
+            let binding = Binding::Value {
+                id: &w.id,
+                key: &w.key,
+                name: &name,
+            };
             sealed_values.push((
-                key,
-                self.sealer.seal(Binding::Value(&w.id, &w.key), &w.value)?,
+                value_key(&w.id, &name),
+                self.sealer.seal(binding, &w.value)?,
             ));
             logged.push(LoggedWrite {
                 id: w.id,
@@ -1411,6 +1434,38 @@ mod tests {
             s.value(&r.id, "k").unwrap(),
             Some(Bytes::from_static(b"again"))
         );
+    }
+
+    #[test]
+    fn values_sealed_before_values_were_bound_by_name_still_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = open(dir.path());
+        let r = rec(1);
+        s.commit_local(&StoreWriteSet {
+            records: vec![r.clone()],
+            writes: vec![w(r.id, "new", b"by name")],
+        })
+        .unwrap();
+        let name = s.hashers.value_tag(&r.id, "old");
+        let binding = Binding::Value {
+            id: &r.id,
+            key: "old",
+            name: &name,
+        };
+        let old = s.sealer.seal_named(binding, b"named in full").unwrap();
+        raw_put(&s, CF_VALUES, &value_key(&r.id, &name), &old);
+        assert_eq!(
+            s.value(&r.id, "old").unwrap(),
+            Some(Bytes::from_static(b"named in full"))
+        );
+        assert_eq!(
+            s.value(&r.id, "new").unwrap(),
+            Some(Bytes::from_static(b"by name"))
+        );
+        // Moved under another key, it fails to authenticate.
+        let other = s.hashers.value_tag(&r.id, "new");
+        raw_put(&s, CF_VALUES, &value_key(&r.id, &other), &old);
+        assert!(matches!(s.value(&r.id, "new"), Err(StoreError::Backend(_))));
     }
 
     #[test]

@@ -267,15 +267,22 @@ impl EncryptedStore {
         id: &DataId,
         key: &str,
     ) -> Result<Option<Bytes>, StoreError> {
-        let k = value_key(id, &self.hashers.value_tag(id, key));
+        let name = self.hashers.value_tag(id, key);
         match snap
-            .get_pinned_cf(cf(&self.db, CF_VALUES)?, k)
+            .get_pinned_cf(cf(&self.db, CF_VALUES)?, value_key(id, &name))
             .map_err(db_err)?
         {
             None => Ok(None),
             Some(sealed) => self
                 .sealer
-                .open(Binding::Value(id, key), &sealed)
+                .open(
+                    Binding::Value {
+                        id,
+                        key,
+                        name: &name,
+                    },
+                    &sealed,
+                )
                 .map(|plain| Some(Bytes::from(plain)))
                 .map_err(|_| corrupt(format!("a value of record {id} does not authenticate"))),
         }
