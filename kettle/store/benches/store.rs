@@ -8,10 +8,10 @@
 //! ratio rounds: `-- ratios` (or `ratios_get`, `ratios_put`, with `_sync`/`_nosync`).
 //!
 //! What the raw baseline does per get: look up the column family, turn the caller's key
-//! string into a 32-byte key with an unkeyed mix (the store uses record id ‖ HMAC instead),
-//! `get_cf` (a pinned read plus a copy into a fresh `Vec`). The store's get does the same
-//! reads and copy, plus the HMAC of the key and the AES-GCM open of the copy. Neither side
-//! caches anything beyond RocksDB's block cache (same size and options on both).
+//! string into a 32-byte key with an unkeyed mix (the store uses record id ‖ AES-CMAC
+//! instead), `get_cf` (a pinned read plus a copy into a fresh `Vec`). The store's get does the
+//! same reads and copy, plus the keyed hash of the key and the AES-GCM open of the copy.
+//! Neither side caches anything beyond RocksDB's block cache (same size and options on both).
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};

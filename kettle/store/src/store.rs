@@ -86,7 +86,7 @@ impl StoreOptions {
     /// Opens (creating if missing) the store in `path`, sealed under `secret`.
     ///
     /// Fails with [`StoreOpenError::WrongSecret`] if the directory holds a store made with
-    /// another secret. Every open starts a new key epoch (see [`crate::crypto`] docs).
+    /// another secret. Every open starts a new key epoch (see the crate docs, "Encryption at rest").
     pub fn open(
         self,
         path: impl AsRef<Path>,
