@@ -14,7 +14,7 @@ use kettle_wal::GroupSync;
 use revm::{database_interface::DatabaseRef, primitives::KECCAK_EMPTY};
 use rocksdb::{WriteBatch, WriteOptions, DB};
 use tokio::sync::{broadcast, Notify};
-use tracing::{debug, info, info_span, warn};
+use tracing::{debug, error, info, info_span, warn};
 
 use crate::{
     db::{self, StoredAccount, *},
@@ -426,7 +426,7 @@ impl Chain {
             });
         }
 
-        let _guard = self.produce.lock().unwrap_or_else(|p| p.into_inner());
+        let guard = self.produce.lock().unwrap_or_else(|p| p.into_inner());
         let account = self
             .head_account(&sender)
             .map_err(|e| PoolError::Db(e.to_string()))?;
@@ -464,26 +464,38 @@ impl Chain {
         };
         let inserted = pool.insert(sender, pooled, &self.pool_limits)?;
 
-        let persisted = (|| -> Result<(), ChainError> {
+        // Written unsynced under the locks; a synced admission then waits for the shared
+        // group commit with the locks released, so its fsync holds up neither other
+        // admissions nor blocks, and one sync covers whatever else is waiting.
+        let persisted = (|| -> Result<u64, ChainError> {
             let cf = db::cf(&self.db, CF_PENDING)?;
             if let Inserted::Replaced(_, old) = &inserted {
                 batch.delete_cf(cf, old.to_bytes());
             }
             batch.put_cf(cf, inserted.key().to_bytes(), alloy_rlp::encode(&tx));
-            let opts = match durability {
-                Durability::Synced => durable(),
-                Durability::Deferred => WriteOptions::default(),
-            };
-            self.db.write_opt(batch, &opts)?;
-            Ok(())
+            self.db.write_opt(batch, &WriteOptions::default())?;
+            Ok(self.wal.written())
         })();
-        if let Err(err) = persisted {
-            pool.remove(&hash);
-            return Err(PoolError::Db(err.to_string()));
-        }
+        let ticket = match persisted {
+            Ok(ticket) => ticket,
+            Err(err) => {
+                pool.remove(&hash);
+                return Err(PoolError::Db(err.to_string()));
+            }
+        };
         drop(pool);
-        debug!(%hash, %sender, nonce = facts.nonce, local, "transaction accepted");
+        drop(guard);
         self.pending.notify_one();
+        if durability == Durability::Synced {
+            if let Err(err) = self.wal.sync_through(&self.db, ticket) {
+                // Not acknowledged, so not kept: RocksDB refuses further writes after a
+                // failed WAL sync, and the operator restarts from what is on disk.
+                self.lock_pool().remove(&hash);
+                error!(%hash, error = %err, "WAL sync of an admitted transaction failed");
+                return Err(PoolError::Db(format!("syncing the write-ahead log: {err}")));
+            }
+        }
+        debug!(%hash, %sender, nonce = facts.nonce, local, "transaction accepted");
         if local && durability == Durability::Synced {
             let _ = self.local_txs.send(tx.raw().clone());
         }
@@ -897,7 +909,8 @@ impl Chain {
 /// Whether admitting a transaction syncs its write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Durability {
-    /// Synced before returning; the transaction is announced to peers.
+    /// Synced (through the shared group commit, after the locks are released) before
+    /// returning; a local transaction is then announced to peers.
     Synced,
     /// Written unsynced; the caller syncs and announces (group commit).
     Deferred,

@@ -711,17 +711,19 @@ fn a_block_sync_covers_other_writers_of_the_shared_wal() {
     .with_wal(wal.clone());
     assert!(Arc::ptr_eq(chain.wal(), &wal));
 
+    let user = signer(USER_KEY);
+    let to = TxKind::Call(Address::repeat_byte(0x42));
+    chain
+        .add_transaction(&eip1559(&user, 0, to, U256::from(1), vec![]))
+        .expect("admitted");
+    let synced = wal.syncs();
+
     // Another writer of the database (the confidential store) wrote without syncing and
     // left its ticket for a later sync.
     db.put(b"another writer", b"unsynced").expect("put");
     wal.written();
     assert!(wal.pending());
 
-    let user = signer(USER_KEY);
-    let to = TxKind::Call(Address::repeat_byte(0x42));
-    chain
-        .add_transaction(&eip1559(&user, 0, to, U256::from(1), vec![]))
-        .expect("admitted");
     let block = chain
         .produce_block(1_700_000_000, Address::ZERO)
         .expect("produce")
@@ -729,8 +731,45 @@ fn a_block_sync_covers_other_writers_of_the_shared_wal() {
     assert_eq!(block.transactions.len(), 1);
     // The block's one sync made the other writer's write durable too: nothing is left for
     // it (or the node's background task) to sync.
-    assert_eq!(wal.syncs(), 1);
+    assert_eq!(wal.syncs(), synced + 1);
     assert!(!wal.pending());
     assert_eq!(wal.sync_all(&db).expect("sync"), 0);
-    assert_eq!(wal.syncs(), 1);
+    assert_eq!(wal.syncs(), synced + 1);
+}
+
+/// A transaction sent with `eth_sendRawTransaction` (or from a peer) is acknowledged only
+/// once durable, through the group commit the other writers use: its sync covers their
+/// waiting writes.
+#[test]
+fn synced_admissions_sync_through_the_shared_wal() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = db::open_db(dir.path(), &[]).expect("open db");
+    let wal = Arc::new(kettle_wal::GroupSync::default());
+    let chain = Chain::open(
+        db.clone(),
+        ChainSpec::dev(DEV_KETTLE_ADDRESS),
+        PoolLimits::default(),
+    )
+    .expect("open chain")
+    .with_wal(wal.clone());
+    let before = wal.syncs();
+
+    db.put(b"another writer", b"unsynced").expect("put");
+    wal.written();
+    assert!(wal.pending());
+    let user = signer(USER_KEY);
+    let to = TxKind::Call(Address::repeat_byte(0x42));
+    chain
+        .add_transaction(&eip1559(&user, 0, to, U256::from(1), vec![]))
+        .expect("admitted");
+    // The admission's sync went through the group commit, and covered the other writer.
+    assert_eq!(wal.syncs(), before + 1);
+    assert!(!wal.pending());
+
+    // The next one needs a sync of its own, and gets exactly one.
+    chain
+        .add_transaction(&eip1559(&user, 1, to, U256::from(1), vec![]))
+        .expect("admitted");
+    assert_eq!(wal.syncs(), before + 2);
+    assert!(!wal.pending());
 }
