@@ -45,7 +45,10 @@ use std::{
     time::Duration,
 };
 
+use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
+use alloy_eips::eip2718::Encodable2718;
 use alloy_primitives::{Address, Bytes, TxKind, B256, U256, U64};
+use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
 use clap::{Args, Parser, Subcommand};
@@ -65,6 +68,9 @@ use stats::{Level, Report, RssReport, RssSample, SoakReport, Workload, WorkloadS
 
 /// Ether given to each worker's user (requests pay for their `0x50`).
 const FUNDING_ETHER: u64 = 10_000;
+
+/// Where the transfers of [`Workload::Transfer`] go.
+const TRANSFER_SINK: Address = Address::repeat_byte(0x5e);
 
 /// Seconds between two RSS checkpoints of the soak report.
 const SOAK_CHECKPOINT_SECS: f64 = 30.0;
@@ -143,6 +149,10 @@ struct RunArgs {
     /// Also measure confidential `eth_call` (MEVM without commit).
     #[arg(long)]
     confidential_call: bool,
+    /// Also measure plain EIP-1559 transfers sent with `eth_sendRawTransaction` (admission
+    /// and its durable write; no ratio, the baseline runs contract code).
+    #[arg(long)]
+    transfers: bool,
     /// Write the results as JSON to this file.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -283,6 +293,21 @@ fn output(args: &RunArgs, report: &Report) -> eyre::Result<()> {
             ratios.join(", ")
         );
     }
+    let transfers: Vec<String> = report
+        .levels
+        .iter()
+        .filter_map(|l| {
+            l.get(Workload::Transfer).map(|w| {
+                format!(
+                    "concurrency {} {:.0} tx/s (p99 {:.1} ms)",
+                    l.concurrency, w.req_per_sec, w.p99_ms
+                )
+            })
+        })
+        .collect();
+    if !transfers.is_empty() {
+        println!("  transfers: {}", transfers.join(", "));
+    }
     if let Some(level) = report.levels.iter().find(|l| l.concurrency == 64) {
         if let Some(r) = level.ratio(Workload::ConfidentialRequest) {
             let verdict = if r >= 0.8 { "meets" } else { "misses" };
@@ -380,7 +405,7 @@ struct Worker {
     /// signing cost (k256 is about 3× slower) would count against the kettle.
     signer: FastSigner,
     nonce: u64,
-    /// The `0x50` hash of the last accepted request.
+    /// Hash of the last accepted transaction (for a request, its `0x50`).
     last_hash: Option<B256>,
     /// Requests signed ahead, for nonces `nonce`, `nonce + 1`, ….
     presigned: VecDeque<Vec<u8>>,
@@ -416,10 +441,10 @@ impl Worker {
                 };
                 (elapsed, outcome)
             }
-            Workload::ConfidentialRequest => {
+            Workload::ConfidentialRequest | Workload::Transfer => {
                 let raw = match self.presigned.pop_front() {
                     Some(raw) => raw,
-                    None => sign_request(&self.client, &self.signer, self.nonce, target),
+                    None => sign_tx(workload, &self.client, &self.signer, self.nonce, target),
                 };
                 let t0 = Instant::now();
                 let result = self.client.send_raw(&raw).await;
@@ -432,7 +457,8 @@ impl Worker {
                     }
                     Err(e) => {
                         let why = format!(
-                            "confidential request (user {}, nonce {}): {e}",
+                            "{} (user {}, nonce {}): {e}",
+                            workload.label(),
                             self.user.address(),
                             self.nonce
                         );
@@ -449,11 +475,11 @@ impl Worker {
         }
     }
 
-    /// Signs `n` requests ahead, from the next nonce on.
-    fn presign(&mut self, n: usize, target: &Target) {
+    /// Signs `n` transactions of `workload` ahead, from the next nonce on.
+    fn presign(&mut self, n: usize, workload: Workload, target: &Target) {
         let first = self.nonce + self.presigned.len() as u64;
         for nonce in first..first + n as u64 {
-            let raw = sign_request(&self.client, &self.signer, nonce, target);
+            let raw = sign_tx(workload, &self.client, &self.signer, nonce, target);
             self.presigned.push_back(raw);
         }
     }
@@ -465,6 +491,34 @@ impl Worker {
             .map(|n| n.to())
             .map_err(|e| e.to_string())
     }
+}
+
+/// The signed transaction of a workload that sends one: a `0x43` ([`sign_request`]) or a
+/// 1-wei EIP-1559 transfer to [`TRANSFER_SINK`].
+fn sign_tx(
+    workload: Workload,
+    client: &KettleClient,
+    user: &FastSigner,
+    nonce: u64,
+    target: &Target,
+) -> Vec<u8> {
+    if workload != Workload::Transfer {
+        return sign_request(client, user, nonce, target);
+    }
+    let tx = TxEip1559 {
+        chain_id: client.chain_id(),
+        nonce,
+        gas_limit: 21_000,
+        max_fee_per_gas: target.gas_price,
+        max_priority_fee_per_gas: 1,
+        to: TxKind::Call(TRANSFER_SINK),
+        value: U256::from(1),
+        ..Default::default()
+    };
+    let signature = user
+        .sign_hash_sync(&tx.signature_hash())
+        .expect("signing a transfer");
+    TxEnvelope::from(tx.into_signed(signature)).encoded_2718()
 }
 
 /// A signed (EIP-712) `0x43` calling `target` from `user`, encoded.
@@ -493,13 +547,13 @@ async fn check_receipt(client: &KettleClient, hash: B256) -> Result<(), String> 
     loop {
         match client.receipt(hash).await {
             Ok(Some(receipt)) if receipt.inner.status() => return Ok(()),
-            Ok(Some(_)) => return Err(format!("the 0x50 {hash} reverted on chain")),
+            Ok(Some(_)) => return Err(format!("the transaction {hash} reverted on chain")),
             Ok(None) if Instant::now() < deadline => {
                 tokio::time::sleep(Duration::from_millis(20)).await
             }
             Ok(None) => {
                 return Err(format!(
-                    "no receipt for the 0x50 {hash} within {RECEIPT_TIMEOUT:?}"
+                    "no receipt for the transaction {hash} within {RECEIPT_TIMEOUT:?}"
                 ))
             }
             Err(e) => return Err(format!("eth_getTransactionReceipt({hash}): {e}")),
@@ -619,6 +673,9 @@ async fn run(
         let mut workloads = vec![Workload::EthCall, Workload::ConfidentialRequest];
         if args.confidential_call {
             workloads.push(Workload::ConfidentialCall);
+        }
+        if args.transfers {
+            workloads.push(Workload::Transfer);
         }
         for &concurrency in &args.concurrency {
             println!("concurrency {concurrency}:");
@@ -757,7 +814,8 @@ async fn measure(
 ) -> eyre::Result<(Vec<Worker>, Window)> {
     // Failed warm-up requests count as errors too.
     let mut warmup_outcomes = Vec::new();
-    if presign && workload == Workload::ConfidentialRequest && !warmup.is_zero() {
+    let sends = matches!(workload, Workload::ConfidentialRequest | Workload::Transfer);
+    if presign && sends && !warmup.is_zero() {
         let from = Instant::now();
         let (back, outcomes) = drive(workers, workload, target, from, from + warmup).await?;
         let done: usize = outcomes.iter().map(|o| o.latencies.len()).sum();
@@ -774,7 +832,7 @@ async fn measure(
             (rate * duration.as_secs_f64() * 1.5 / back.len().max(1) as f64).ceil() as usize + 8;
         workers = back;
         for worker in &mut workers {
-            worker.presign(per_worker, target);
+            worker.presign(per_worker, workload, target);
         }
         warmup = Duration::ZERO;
     }
@@ -804,7 +862,7 @@ async fn measure(
             last_end = last_end.max(t);
         }
     }
-    if workload == Workload::ConfidentialRequest {
+    if sends {
         for worker in &workers {
             if let Some(hash) = worker.last_hash {
                 if let Err(e) = check_receipt(&worker.client, hash).await {

@@ -30,6 +30,7 @@ fn color(workload: Workload) -> RGBColor {
         Workload::EthCall => RGBColor(31, 119, 180),
         Workload::ConfidentialRequest => RGBColor(214, 39, 40),
         Workload::ConfidentialCall => RGBColor(44, 160, 44),
+        Workload::Transfer => RGBColor(148, 103, 189),
     }
 }
 

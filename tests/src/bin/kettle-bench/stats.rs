@@ -14,6 +14,9 @@ pub enum Workload {
     ConfidentialRequest,
     /// `eth_call` with `isConfidential: true` (MEVM, nothing committed).
     ConfidentialCall,
+    /// Signed EIP-1559 transfer of 1 wei through `eth_sendRawTransaction`: admission, the
+    /// synced write of the pending entry and block inclusion, no contract code.
+    Transfer,
 }
 
 impl Workload {
@@ -23,6 +26,7 @@ impl Workload {
             Workload::EthCall => "eth_call",
             Workload::ConfidentialRequest => "confidential request",
             Workload::ConfidentialCall => "confidential eth_call",
+            Workload::Transfer => "transfer",
         }
     }
 }
@@ -333,7 +337,8 @@ impl Report {
         for level in &self.levels {
             for w in &level.workloads {
                 let ratio = match w.workload {
-                    Workload::EthCall => "—".to_owned(),
+                    // Transfers run no contract code: no ratio to `eth_call`.
+                    Workload::EthCall | Workload::Transfer => "—".to_owned(),
                     other => level
                         .ratio(other)
                         .map_or_else(|| "—".to_owned(), |r| format!("{r:.2}")),
