@@ -21,7 +21,9 @@
 //!   HMAC-SHA256, since its existing keys cannot be re-derived without their key strings.
 //! - **Associated data.** A domain tag per kind of entry plus what names the entry (record id;
 //!   record id and key string; origin and sequence number), so a sealed blob moved to another
-//!   record, key or kind fails to open.
+//!   record, key or kind fails to open. Values sealed since seal format 2
+//!   ([`SEAL_VALUE_BY_NAME`]) carry only their 16-byte on-disk name, the keyed hash of
+//!   record id and key string, which binds them as tightly in a sixth of the bytes.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 

@@ -51,12 +51,12 @@
 //!
 //! Cost against raw RocksDB with the same options (`benches/store.rs`, 1 KiB values, release,
 //! this machine kind, medians of interleaved rounds): commits of 16 writes keep ~91–96% of
-//! raw `WriteBatch` throughput with synced writes (the production setting) and ~83–85%
-//! unsynced. Single-value gets of hot (block-cached) values keep ~81–85% of raw gets that
+//! raw `WriteBatch` throughput with synced writes (the production setting) and ~83–87%
+//! unsynced. Single-value gets of hot (block-cached) values keep ~83–86% of raw gets that
 //! name values by the same key strings since store format 2 (76.6–80.0% before, in the full
 //! `scripts/bench` runs of rounds 4–6). What a get adds is the crypto itself: the value's
-//! name, AES-256-CMAC of (record id, key) (~52 ns; HMAC-SHA256 took ~108 ns, and a
-//! pre-padded HMAC only ~15 ns less), and the AES-GCM open of 1 KiB (~226 ns, with the
+//! name, AES-256-CMAC of (record id, key) (~36 ns; HMAC-SHA256 took ~108 ns, and a
+//! pre-padded HMAC only ~15 ns less), and the AES-GCM open of 1 KiB (~222 ns, with the
 //! 16-byte name as associated data; ~258 ns with format 1's ~46 bytes of tag, id and key).
 //! There is no second read (a get does not load its record), no copy beyond the one raw
 //! `get_cf` also makes, and one allocation, like raw.
