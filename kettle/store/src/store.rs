@@ -780,29 +780,31 @@ impl EncryptedStore {
     fn load_value(&self, id: &DataId, key: &str) -> Result<Option<Bytes>, StoreError> {
         let values = cf(&self.db, CF_VALUES)?;
         let name = self.hashers.value_tag(id, key);
-        match self
+        let sealed = self
             .db
             .get_pinned_cf(values, value_key(id, &name))
-            .map_err(db_err)?
-        {
-            None => Ok(None),
-            Some(sealed) => {
-                let plain = self
-                    .sealer
-                    .open(
-                        Binding::Value {
-                            id,
-                            key,
-                            name: &name,
-                        },
-                        &sealed,
-                    )
-                    .map_err(|_| {
-                        corrupt(format!("a value of record {id} does not authenticate"))
-                    })?;
-                Ok(Some(Bytes::from(plain)))
-            }
-        }
+            .map_err(db_err)?;
+        self.open_value(id, key, &name, sealed.as_deref())
+    }
+
+    /// The plaintext of the value of (`id`, `key`), named `name` on disk, from its sealed
+    /// blob as read (`None`: no such value). Inlined into the get path: out of line, three
+    /// interleaved bench pairs put store gets 1–1.5 points lower against raw RocksDB.
+    #[inline(always)]
+    fn open_value(
+        &self,
+        id: &DataId,
+        key: &str,
+        name: &[u8; VALUE_TAG_LEN],
+        sealed: Option<&[u8]>,
+    ) -> Result<Option<Bytes>, StoreError> {
+        let Some(sealed) = sealed else {
+            return Ok(None);
+        };
+        self.sealer
+            .open(Binding::Value { id, key, name }, sealed)
+            .map(|plain| Some(Bytes::from(plain)))
+            .map_err(|_| corrupt(format!("a value of record {id} does not authenticate")))
     }
 
     /// Limits first: nothing is sealed, allocated per item or read before they pass.

@@ -18,7 +18,6 @@ use suave_precompiles::{StoreError, StoreWrite, StoreWriteSet};
 use tracing::{debug, field, info_span};
 
 use super::{cf, CommitReceipt, Committed, EncryptedStore};
-use crate::crypto::Binding;
 use crate::error::{corrupt, db_err};
 use crate::layout::{value_key, CF_RECORDS, CF_VALUES};
 
@@ -268,24 +267,10 @@ impl EncryptedStore {
         key: &str,
     ) -> Result<Option<Bytes>, StoreError> {
         let name = self.hashers.value_tag(id, key);
-        match snap
+        let sealed = snap
             .get_pinned_cf(cf(&self.db, CF_VALUES)?, value_key(id, &name))
-            .map_err(db_err)?
-        {
-            None => Ok(None),
-            Some(sealed) => self
-                .sealer
-                .open(
-                    Binding::Value {
-                        id,
-                        key,
-                        name: &name,
-                    },
-                    &sealed,
-                )
-                .map(|plain| Some(Bytes::from(plain)))
-                .map_err(|_| corrupt(format!("a value of record {id} does not authenticate"))),
-        }
+            .map_err(db_err)?;
+        self.open_value(id, key, &name, sealed.as_deref())
     }
 }
 
