@@ -697,10 +697,10 @@ fn incremental_state_root_matches_full_recomputation() {
     }
 }
 
-#[test]
-fn a_block_sync_covers_other_writers_of_the_shared_wal() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let db = db::open_db(dir.path(), &[]).expect("open db");
+/// The dev chain on the RocksDB at `dir`, syncing through a group commit the test also
+/// holds (as the node shares one with the confidential store).
+fn open_with_wal(dir: &std::path::Path) -> (Arc<rocksdb::DB>, Arc<kettle_wal::GroupSync>, Chain) {
+    let db = db::open_db(dir, &[]).expect("open db");
     let wal = Arc::new(kettle_wal::GroupSync::default());
     let chain = Chain::open(
         db.clone(),
@@ -709,6 +709,13 @@ fn a_block_sync_covers_other_writers_of_the_shared_wal() {
     )
     .expect("open chain")
     .with_wal(wal.clone());
+    (db, wal, chain)
+}
+
+#[test]
+fn a_block_sync_covers_other_writers_of_the_shared_wal() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (db, wal, chain) = open_with_wal(dir.path());
     assert!(Arc::ptr_eq(chain.wal(), &wal));
 
     let user = signer(USER_KEY);
@@ -743,15 +750,7 @@ fn a_block_sync_covers_other_writers_of_the_shared_wal() {
 #[test]
 fn synced_admissions_sync_through_the_shared_wal() {
     let dir = tempfile::tempdir().expect("tmp");
-    let db = db::open_db(dir.path(), &[]).expect("open db");
-    let wal = Arc::new(kettle_wal::GroupSync::default());
-    let chain = Chain::open(
-        db.clone(),
-        ChainSpec::dev(DEV_KETTLE_ADDRESS),
-        PoolLimits::default(),
-    )
-    .expect("open chain")
-    .with_wal(wal.clone());
+    let (db, wal, chain) = open_with_wal(dir.path());
     let before = wal.syncs();
 
     db.put(b"another writer", b"unsynced").expect("put");
