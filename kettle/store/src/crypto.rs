@@ -21,9 +21,9 @@
 //!   HMAC-SHA256, since its existing keys cannot be re-derived without their key strings.
 //! - **Associated data.** A domain tag per kind of entry plus what names the entry (record id;
 //!   record id and key string; origin and sequence number), so a sealed blob moved to another
-//!   record, key or kind fails to open. Values sealed since seal format 2
-//!   ([`SEAL_VALUE_BY_NAME`]) carry only their 16-byte on-disk name, the keyed hash of
-//!   record id and key string, which binds them as tightly in a sixth of the bytes.
+//!   record, key or kind fails to open. Values of stores in format 2 on are sealed in seal
+//!   format [`SEAL_VALUE_BY_NAME`]: they carry only their 16-byte on-disk name, the keyed hash
+//!   of record id and key string, which binds them as tightly in a third of the bytes.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -50,7 +50,8 @@ const SEAL_NAMED: u8 = 1;
 /// Format byte of values sealed with their 16-byte on-disk name as the associated data: the
 /// name is a keyed hash of (record id, key string), so it binds the blob to both as the
 /// longer tagged form does, in one GHASH block instead of three for a short key (~30 ns
-/// less per get). No other kind of blob has 16 bytes of associated data.
+/// less per get). No other kind of blob has 16 bytes of associated data. Used for the values
+/// of stores in format 2 on; format-1 stores keep [`SEAL_NAMED`] for theirs.
 const SEAL_VALUE_BY_NAME: u8 = 2;
 /// Bytes of the sealed-blob header: format, epoch, counter.
 const HEADER_LEN: usize = 1 + 4 + 8;
@@ -98,14 +99,6 @@ pub(crate) enum Binding<'a> {
 }
 
 impl Binding<'_> {
-    /// The format new blobs of this binding are sealed in.
-    fn seal_format(&self) -> u8 {
-        match self {
-            Binding::Value { .. } => SEAL_VALUE_BY_NAME,
-            _ => SEAL_NAMED,
-        }
-    }
-
     /// Calls `f` with the associated data of a blob of this binding in seal `format`, or
     /// returns `None` if no such blob exists (a value-by-name format on another kind).
     fn with_aad<R>(&self, format: u8, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
@@ -269,15 +262,24 @@ pub(crate) struct Sealer {
     epochs: Vec<LessSafeKey>,
     /// Next counter value of the current epoch.
     counter: AtomicU64,
+    /// Seal format of new values: [`SEAL_VALUE_BY_NAME`] in stores of format 2 on,
+    /// [`SEAL_NAMED`] in format-1 stores, so that builds from before format 2 still read
+    /// every value of a store they made.
+    value_seal: u8,
 }
 
 impl Sealer {
-    /// A sealer over the keys of epochs `0..keys.len()`, sealing under the last one.
-    pub(crate) fn new(epochs: Vec<LessSafeKey>) -> Self {
+    /// A sealer over the keys of epochs `0..keys.len()`, sealing under the last one, for a
+    /// store whose values are named by `names` (which fixes how values are sealed too).
+    pub(crate) fn new(epochs: Vec<LessSafeKey>, names: ValueNames) -> Self {
         debug_assert!(!epochs.is_empty());
         Self {
             epochs,
             counter: AtomicU64::new(0),
+            value_seal: match names {
+                ValueNames::HmacSha256 => SEAL_NAMED,
+                ValueNames::AesCmac => SEAL_VALUE_BY_NAME,
+            },
         }
     }
 
@@ -292,7 +294,11 @@ impl Sealer {
         binding: Binding<'_>,
         plaintext: &[u8],
     ) -> Result<Vec<u8>, StoreError> {
-        self.seal_as(binding.seal_format(), binding, plaintext)
+        let format = match binding {
+            Binding::Value { .. } => self.value_seal,
+            _ => SEAL_NAMED,
+        };
+        self.seal_as(format, binding, plaintext)
     }
 
     /// A blob the way builds before [`SEAL_VALUE_BY_NAME`] sealed every kind (for tests of
@@ -437,7 +443,10 @@ mod tests {
     }
 
     fn sealer(k: &Kdf) -> Sealer {
-        Sealer::new(vec![k.epoch_key(&[1u8; 32]), k.epoch_key(&[2u8; 32])])
+        Sealer::new(
+            vec![k.epoch_key(&[1u8; 32]), k.epoch_key(&[2u8; 32])],
+            ValueNames::AesCmac,
+        )
     }
 
     /// The on-disk name of (`id`, `key`) under `k`.
@@ -468,6 +477,11 @@ mod tests {
         let record = s.seal(Binding::Record(&id), b"meta").unwrap();
         assert_eq!(record[0], SEAL_NAMED);
         assert_eq!(s.open(Binding::Record(&id), &record).unwrap(), b"meta");
+        // A format-1 store's sealer keeps sealing values the way format 1 did.
+        let old = Sealer::new(vec![k.epoch_key(&[1u8; 32])], ValueNames::HmacSha256);
+        let sealed = old.seal(value(&id, "k", &n), b"hello").unwrap();
+        assert_eq!(sealed[0], SEAL_NAMED);
+        assert_eq!(old.open(value(&id, "k", &n), &sealed).unwrap(), b"hello");
     }
 
     #[test]
@@ -537,7 +551,7 @@ mod tests {
     #[test]
     fn older_epochs_still_open_and_wrong_secret_does_not() {
         let k = kdf(1);
-        let old = Sealer::new(vec![k.epoch_key(&[1u8; 32])]);
+        let old = Sealer::new(vec![k.epoch_key(&[1u8; 32])], ValueNames::AesCmac);
         let id = DataId::ZERO;
         let sealed = old.seal(Binding::Record(&id), b"meta").unwrap();
         assert_eq!(
@@ -623,7 +637,7 @@ mod timing {
     #[ignore = "timing, not a check"]
     fn crypto_costs() {
         let k = Kdf::new(&[9u8; 32], &KettleSecret::from_array([1; 32]));
-        let s = Sealer::new(vec![k.epoch_key(&[1u8; 32])]);
+        let s = Sealer::new(vec![k.epoch_key(&[1u8; 32])], ValueNames::AesCmac);
         let id = DataId::repeat_byte(3);
         let v = vec![7u8; 1024];
         let n = 200_000u32;

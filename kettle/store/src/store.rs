@@ -340,7 +340,7 @@ impl EncryptedStore {
         Ok(Self {
             db,
             path: path.to_path_buf(),
-            sealer: Sealer::new(epoch_keys),
+            sealer: Sealer::new(epoch_keys, value_names),
             hashers,
             options,
             write_opts,
@@ -1407,6 +1407,7 @@ mod tests {
         let values = cf(&s.db, CF_VALUES).unwrap();
         assert!(s.db.get_cf(values, &cmac_key).unwrap().is_some());
         assert!(s.db.get_cf(values, &hmac_key).unwrap().is_none());
+        assert_eq!(raw_get(&s, CF_VALUES, &cmac_key)[0], 2, "sealed by name");
 
         // A format-1 store (what builds before format 2 made): HMAC names, before and after
         // a reopen, and it stays format 1.
@@ -1421,6 +1422,8 @@ mod tests {
             let values = cf(&s.db, CF_VALUES).unwrap();
             let hmac_key = value_key_as(&s, ValueNames::HmacSha256, &r.id, "k");
             assert!(s.db.get_cf(values, &hmac_key).unwrap().is_some());
+            // Sealed as format 1 sealed values, so builds before format 2 read it too.
+            assert_eq!(raw_get(&s, CF_VALUES, &hmac_key)[0], 1);
             let cmac_key = value_key_as(&s, ValueNames::AesCmac, &r.id, "k");
             assert!(s.db.get_cf(values, &cmac_key).unwrap().is_none());
         }

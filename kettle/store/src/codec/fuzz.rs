@@ -10,7 +10,7 @@ use fuzz_support::{mutate, random_input, Campaign, Rng, HUGE_U32};
 use kettle_primitives::{DataId, DataRecord};
 
 use super::*;
-use crate::crypto::{Binding, Kdf, Sealer};
+use crate::crypto::{Binding, Kdf, Sealer, ValueNames};
 use crate::KettleSecret;
 
 #[global_allocator]
@@ -110,7 +110,10 @@ fn fuzz_manifest_decoding() {
 #[test]
 fn fuzz_sealed_blob_opening() {
     let kdf = Kdf::new(&[9u8; 32], &KettleSecret::from_array([3; 32]));
-    let sealer = Sealer::new(vec![kdf.epoch_key(&[1u8; 32]), kdf.epoch_key(&[2u8; 32])]);
+    let sealer = Sealer::new(
+        vec![kdf.epoch_key(&[1u8; 32]), kdf.epoch_key(&[2u8; 32])],
+        ValueNames::AesCmac,
+    );
     let outcomes = Campaign::new("store/sealed", 2).run(|case| {
         let rng = &mut case.rng;
         let record = any_record(rng);
