@@ -18,7 +18,7 @@
 //!   strings, namespaces and decryption conditions never reach the disk. Index tags are
 //!   HMAC-SHA256. Value keys, hashed on every get, are AES-256-CMAC since format 2 (about
 //!   half the cost; [`cmac`]); a store created in format 1 keeps naming them with
-//!   HMAC-SHA256, since its existing keys cannot be re-derived without their key strings.
+//!   HMAC-SHA256 (a store keeps its format, see `layout::OLDEST_FORMAT_VERSION`).
 //! - **Associated data.** A domain tag per kind of entry plus what names the entry (record id;
 //!   record id and key string; origin and sequence number), so a sealed blob moved to another
 //!   record, key or kind fails to open. Values of stores in format 2 on are sealed in seal

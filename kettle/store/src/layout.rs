@@ -39,10 +39,12 @@ pub const CF_LOG: &str = "store_log";
 pub const COLUMN_FAMILIES: [&str; 5] = [CF_META, CF_RECORDS, CF_VALUES, CF_INDEX, CF_LOG];
 
 /// On-disk format number new stores get (`store_meta`/`format`). Format 2 names values with
-/// AES-256-CMAC instead of format 1's HMAC-SHA256; nothing else differs.
+/// AES-256-CMAC instead of format 1's HMAC-SHA256, and seals them with their name as the
+/// associated data; nothing else differs.
 pub const FORMAT_VERSION: u32 = 2;
-/// Oldest on-disk format this build still opens (and keeps writing in: value names cannot
-/// be re-derived without the key strings they hide, so a store keeps its format).
+/// Oldest on-disk format this build still opens. A store keeps its format (no migration is
+/// written: renaming every value would need the key strings from the commit log's sealed
+/// manifests), so the build that made it can still read it.
 pub const OLDEST_FORMAT_VERSION: u32 = 1;
 
 pub(crate) const META_FORMAT: &[u8] = b"format";
