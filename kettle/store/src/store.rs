@@ -788,9 +788,7 @@ impl EncryptedStore {
     }
 
     /// The plaintext of the value of (`id`, `key`), named `name` on disk, from its sealed
-    /// blob as read (`None`: no such value). Inlined into the get path: out of line, three
-    /// interleaved bench pairs put store gets 1–1.5 points lower against raw RocksDB.
-    #[inline(always)]
+    /// blob as read (`None`: no such value).
     fn open_value(
         &self,
         id: &DataId,
