@@ -555,7 +555,7 @@ where
 
 /// `tx` signed by `signer`: `encoded_2718()` gives what `eth_sendRawTransaction` takes, and
 /// `tx_hash()` its hash.
-pub fn signed_eip1559(signer: &PrivateKeySigner, tx: TxEip1559) -> TxEnvelope {
+pub fn signed_eip1559(signer: &impl SignerSync, tx: TxEip1559) -> TxEnvelope {
     let signature = signer
         .sign_hash_sync(&tx.signature_hash())
         .expect("signing an EIP-1559 transaction");

@@ -45,10 +45,9 @@ use std::{
     time::Duration,
 };
 
-use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
+use alloy_consensus::TxEip1559;
 use alloy_eips::eip2718::Encodable2718;
 use alloy_primitives::{Address, Bytes, TxKind, B256, U256, U64};
-use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
 use clap::{Args, Parser, Subcommand};
@@ -515,10 +514,7 @@ fn sign_tx(
         value: U256::from(1),
         ..Default::default()
     };
-    let signature = user
-        .sign_hash_sync(&tx.signature_hash())
-        .expect("signing a transfer");
-    TxEnvelope::from(tx.into_signed(signature)).encoded_2718()
+    kettle_tests::signed_eip1559(user, tx).encoded_2718()
 }
 
 /// A signed (EIP-712) `0x43` calling `target` from `user`, encoded.
