@@ -56,7 +56,9 @@ impl std::fmt::Debug for Pipeline {
 }
 
 impl Pipeline {
-    /// Wires the pipeline.
+    /// Wires the pipeline. `chain` and `store` must share one group commit of their WAL
+    /// ([`Chain::with_wal`], `StoreOptions::with_wal`), as the node sets them up: the store's
+    /// background sync learns of a store-free request's `0x50` from the chain's ticket.
     pub fn new(
         chain: Arc<Chain>,
         store: Arc<EncryptedStore>,
@@ -215,14 +217,12 @@ impl ConfidentialApi for Pipeline {
             .map_err(|e| ConfidentialError::internal(format!("kettle could not sign: {e}")))?;
             let envelope = SuaveTxEnvelope::Suave(stx);
             let hash = if outcome.store_writes.is_empty() && !self.sync_public {
-                // Nothing confidential to make durable: the 0x50 alone, written unsynced and
-                // made durable by the node's background sync or the next block's sync.
-                let hash = self
-                    .chain
+                // Nothing confidential to make durable: the 0x50 alone, written unsynced. Its
+                // admission took a ticket of the shared group commit, so the node's background
+                // sync (or the next block's) makes it durable.
+                self.chain
                     .add_own_transaction_with(&envelope, sender, WriteBatch::default())
-                    .map_err(|e| ConfidentialError::server(e.to_string()))?;
-                self.store.note_unsynced_write();
-                hash
+                    .map_err(|e| ConfidentialError::server(e.to_string()))?
             } else {
                 self.store
                     .commit_local_with(&outcome.store_writes, |batch| {
@@ -340,7 +340,11 @@ mod tests {
             SUAPP,
             alloy_genesis::GenesisAccount::default().with_code(Some(Bytes::from_static(&[0x00]))),
         );
-        let chain = Arc::new(Chain::open(db, spec, Default::default()).expect("chain"));
+        let chain = Arc::new(
+            Chain::open(db, spec, Default::default())
+                .expect("chain")
+                .with_wal(store.options().wal.clone()),
+        );
         Pipeline::new(chain, store, keys, None, limits)
     }
 

@@ -475,20 +475,13 @@ impl EncryptedStore {
         self.options.wal.syncs()
     }
 
-    /// Notes that the caller has just written a batch to the shared database without syncing
-    /// it and without waiting for a sync (the node's `0x50` of a request that wrote nothing
-    /// to the store): the next [`EncryptedStore::sync_written`] makes it durable.
-    pub fn note_unsynced_write(&self) {
-        self.options.wal.written();
-    }
-
-    /// Whether a write noted with [`EncryptedStore::note_unsynced_write`], or a group commit,
-    /// is not yet durable.
+    /// Whether a write that took a ticket of [`StoreOptions::wal`] (a group commit, or another
+    /// writer of the shared database such as the chain) is not yet durable.
     pub fn unsynced_writes(&self) -> bool {
         self.options.sync_writes && self.options.wal.pending()
     }
 
-    /// Syncs the WAL if a noted write or a group commit is not yet durable (nothing when the
+    /// Syncs the WAL if a write with a ticket of [`StoreOptions::wal`] is not yet durable (nothing when the
     /// store does not sync its writes); returns how many writes the sync covered. The node
     /// calls it periodically, which bounds how long an unsynced write stays at risk of a
     /// power loss.
